@@ -1,0 +1,93 @@
+# Berufsorientierungs-Assistent Hessen — every set-up step lives here.
+#   make run    set up what is missing, train if data changed, start Rasa (5005) + action server (5055)
+#   make test   the whole test suite
+#   make bench  latency / training time / memory → docs/perf.md
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYENV_ROOT ?= $(shell pyenv root 2>/dev/null || echo $(HOME)/.pyenv)
+PY311 ?= $(lastword $(sort $(wildcard $(PYENV_ROOT)/versions/3.11.*/bin/python)))
+PY310 ?= $(lastword $(sort $(wildcard $(PYENV_ROOT)/versions/3.10.*/bin/python)))
+
+UV := .venv-tools/bin/uv
+APP_PY := .venv/bin/python
+RASA := .venv-rasa/bin/rasa
+
+export RASA_PORT ?= 5005
+export ACTION_PORT ?= 5055
+export ACTION_SERVER_URL ?= http://127.0.0.1:$(ACTION_PORT)/webhook
+export TRACKER_DB_PATH ?= $(CURDIR)/var/tracker.sqlite3
+export KB_DATABASE_URL ?= sqlite:///$(CURDIR)/var/kb.sqlite3
+export PYTHONPATH := $(CURDIR)
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+export TF_CPP_MIN_LOG_LEVEL := 2
+export RASA_TELEMETRY_ENABLED := false
+
+MODEL := models/bot.tar.gz
+LOOKUP := nlu_data/lookup_occupation.yml
+TRAIN_INPUTS := bot/config.yml $(wildcard bot/domain/*.yml bot/data/*.yml nlu_data/*.yml) $(LOOKUP)
+CONTENT := $(wildcard knowledge_base/content/*) $(wildcard knowledge_base/*.py knowledge_base/migrations/versions/*.py)
+
+.PHONY: help deps run test bench shell validate train kb lookups clean check-python
+
+help:
+	@sed -n '2,5p' Makefile
+
+check-python:
+	@test -x "$(PY311)" || { echo "Python 3.11 not found under $(PYENV_ROOT)/versions (set PY311=...)"; exit 1; }
+	@test -x "$(PY310)" || { echo "Python 3.10 not found under $(PYENV_ROOT)/versions (set PY310=...)"; exit 1; }
+
+# --- environments --------------------------------------------------------------------------------------
+$(UV): | check-python
+	$(PY311) -m venv .venv-tools
+	.venv-tools/bin/pip install -q uv==0.13.9
+
+.venv/.installed: pyproject.toml uv.lock | $(UV)
+	UV_PYTHON=$(PY311) $(UV) sync --frozen --quiet
+	touch $@
+
+.venv-rasa/.installed: bot/requirements-rasa.lock | check-python
+	test -x .venv-rasa/bin/python || $(PY310) -m venv .venv-rasa
+	.venv-rasa/bin/pip install -q "pip<24.1"
+	.venv-rasa/bin/pip install -q --no-deps -r bot/requirements-rasa.lock
+	touch $@
+
+deps: .venv/.installed .venv-rasa/.installed
+
+# --- knowledge base --------------------------------------------------------------------------------------
+var/kb.stamp: .venv/.installed $(CONTENT)
+	mkdir -p var
+	$(APP_PY) -m knowledge_base.cli migrate
+	$(APP_PY) -m knowledge_base.cli load
+	@echo "$(KB_DATABASE_URL)" > $@
+
+kb: var/kb.stamp
+
+$(LOOKUP): var/kb.stamp
+	$(APP_PY) -m knowledge_base.cli export-lookups $@
+
+lookups: $(LOOKUP)
+
+# --- model: trained only when config, domain or data changed (fingerprint) ------------------------------
+train: .venv-rasa/.installed $(LOOKUP)
+	@scripts/train-if-changed.sh $(TRAIN_INPUTS)
+
+validate: .venv-rasa/.installed $(LOOKUP)
+	cd bot && ../$(RASA) data validate --fail-on-warnings --domain domain --data data ../nlu_data --config config.yml
+
+# --- the two commands ----------------------------------------------------------------------------------
+run: deps kb train
+	@scripts/run.sh
+
+test: deps kb train
+	@scripts/test.sh
+
+bench: deps kb train
+	$(APP_PY) -m tests.bench.run_bench
+
+shell: deps kb train
+	@echo "Talk to the bot (needs 'make run' in another terminal for the action server)."
+	$(RASA) shell --model $(MODEL) --endpoints bot/endpoints.yml
+
+clean:
+	rm -rf var models results .pytest_cache

@@ -1,0 +1,52 @@
+"""Base class for knowledge-base actions: a failure gives the user a friendly apology, never silence."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+from sqlalchemy.orm import Session
+
+from actions.kb import kb_session
+
+log = logging.getLogger(__name__)
+
+
+class KnowledgeAction(Action):
+    """Runs :meth:`answer` inside a knowledge-base session; any error becomes ``utter_technical_problem``."""
+
+    def name(self) -> str:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        try:
+            with kb_session() as session:
+                return self.answer(session, dispatcher, tracker)
+        except Exception:  # noqa: BLE001 - the user must get an answer whatever failed
+            log.exception("action %s failed (conversation %s)", self.name(), tracker.sender_id)
+            dispatcher.messages.clear()
+            dispatcher.utter_message(response="utter_technical_problem")
+            return []
+
+    def answer(
+        self, session: Session, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> list[dict[str, Any]]:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+
+def latest_text(tracker: Tracker) -> str:
+    text = tracker.latest_message.get("text") or ""
+    return "" if text.startswith("/") else text
+
+
+def entity_values(tracker: Tracker, entity: str) -> list[str]:
+    return [str(v) for v in tracker.get_latest_entity_values(entity) if v]
+
+
+def latest_intent(tracker: Tracker) -> str:
+    return (tracker.latest_message.get("intent") or {}).get("name") or ""

@@ -1,0 +1,160 @@
+"""Answers from topic articles, funding programmes and the minimum training pay table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.orm import Session
+
+from actions import render
+from actions.base import KnowledgeAction, entity_values, latest_intent, latest_text
+from knowledge_base import queries
+from knowledge_base.models import Article, FundingProgram
+from knowledge_base.resolve import find_funding
+from knowledge_base.text import normalize
+
+ARTICLE_BY_INTENT = {
+    "ask_parttime": "teilzeitausbildung",
+    "ask_abroad": "ausland",
+    "ask_study_without_abitur": "studium_ohne_abitur",
+    "ask_career_orientation": "berufsorientierung",
+    "ask_advice_services": "beratung",
+    "request_human": "beratung",
+    "ask_parents_info": "eltern",
+    "ask_why_ausbildung": "warum_ausbildung",
+    "ask_training_problems": "abbruch_vermeiden",
+}
+LANGUAGE_WORDS = ("deutsch", "sprache", "sprech", "language", "english", "englisch", "gefluechtet", "fluecht")
+
+
+def _article_key(intent: str, text: str) -> str:
+    if intent == "ask_support_special_needs":
+        norm = normalize(text)
+        return "unterstuetzung_sprache" if any(w in norm for w in LANGUAGE_WORDS) else "ohne_schulabschluss"
+    return ARTICLE_BY_INTENT.get(intent, "beratung")
+
+
+def utter_sourced(dispatcher: CollectingDispatcher, fact: Article | FundingProgram) -> None:
+    if fact.to_verify:
+        dispatcher.utter_message(response="utter_verify_hint", source_url=fact.source_url)
+
+
+def related_buttons(session: Session, article: Article) -> list[dict[str, str]]:
+    buttons = []
+    for key in article.related[:3]:
+        program = queries.funding_program(session, key)
+        if program is not None:
+            buttons.append(render.button(program.short_name, "ask_funding", funding_program=program.key))
+            continue
+        other = queries.article(session, key)
+        if other is not None:
+            intent = next((i for i, k in ARTICLE_BY_INTENT.items() if k == other.key), None)
+            if intent:
+                buttons.append(render.button(other.title, intent))
+    return buttons
+
+
+class ActionAnswerTopic(KnowledgeAction):
+    """Answers with the topic article that belongs to the intent (part-time, abroad, advice ...)."""
+
+    def name(self) -> str:
+        return "action_answer_topic"
+
+    def answer(
+        self, session: Session, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> list[dict[str, Any]]:
+        intent = latest_intent(tracker)
+        key = _article_key(intent, latest_text(tracker))
+        article = queries.article(session, key)
+        if article is None:
+            dispatcher.utter_message(response="utter_content_missing")
+            return []
+        if intent == "request_human":
+            dispatcher.utter_message(response="utter_handoff_not_yet")
+        dispatcher.utter_message(
+            response="utter_article",
+            title=article.title,
+            summary=article.summary,
+            body=article.body,
+            source=render.source_line(article.source_name, article.source_url, article.stand),
+            buttons=related_buttons(session, article),
+        )
+        utter_sourced(dispatcher, article)
+        return [SlotSet("topic", article.topic)]
+
+
+class ActionAnswerFunding(KnowledgeAction):
+    def name(self) -> str:
+        return "action_answer_funding"
+
+    def answer(
+        self, session: Session, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> list[dict[str, Any]]:
+        program = None
+        for value in entity_values(tracker, "funding_program"):
+            program = queries.funding_program(session, value) or find_funding(session, value)
+            if program:
+                break
+        if program is None and latest_text(tracker):
+            program = find_funding(session, latest_text(tracker))
+        if program is None:
+            programs = queries.funding_programs(session)
+            dispatcher.utter_message(
+                response="utter_funding_overview",
+                programs=render.bullet_list([f"{p.short_name}: {p.summary.split('. ')[0].rstrip('.')}." for p in programs]),
+                buttons=[render.button(p.short_name, "ask_funding", funding_program=p.key) for p in programs[:6]],
+            )
+            return []
+        program = queries.funding_program(session, program.key)
+        assert program is not None
+        amounts = [
+            f"{a.label}: {render.euro(a.amount_eur)} ({a.period}, gültig ab {render.german_date(a.valid_from)})"
+            + (" – bitte aktuell prüfen" if a.to_verify else "")
+            for a in program.amounts
+        ]
+        dispatcher.utter_message(
+            response="utter_funding_program",
+            name=program.name,
+            summary=program.summary,
+            eligibility=program.eligibility,
+            amounts=("\n" + render.bullet_list(amounts)) if amounts else "",
+            how_to_apply=program.how_to_apply,
+            apply_url=program.apply_url,
+            source=render.source_line(program.source_name, program.source_url, program.stand),
+        )
+        if program.to_verify or any(a.to_verify for a in program.amounts):
+            dispatcher.utter_message(response="utter_verify_hint", source_url=program.source_url)
+        return [SlotSet("funding_program", program.key)]
+
+
+class ActionAnswerTrainingPay(KnowledgeAction):
+    def name(self) -> str:
+        return "action_answer_training_pay"
+
+    def answer(
+        self, session: Session, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> list[dict[str, Any]]:
+        article = queries.article(session, "mindestausbildungsverguetung")
+        rates = queries.minimum_pay(session)
+        if article is None or not rates:
+            dispatcher.utter_message(response="utter_content_missing")
+            return []
+        by_year: dict[int, list[str]] = {}
+        for r in rates:
+            by_year.setdefault(r.start_year, []).append(f"{r.training_year}. Jahr {render.euro(r.amount_eur)}")
+        table = "\n".join(f"Beginn {year}: " + ", ".join(parts) for year, parts in by_year.items())
+        first = rates[0]
+        dispatcher.utter_message(
+            response="utter_training_pay",
+            summary=article.summary,
+            table=table,
+            note=first.note,
+            source=render.source_line(first.source_name, first.source_url, first.stand),
+            buttons=[render.button("Geld vom Staat (BAB)?", "ask_funding", funding_program="bab")],
+        )
+        if first.to_verify:
+            dispatcher.utter_message(response="utter_verify_hint", source_url=first.source_url)
+        return [SlotSet("topic", article.topic)]

@@ -1,0 +1,216 @@
+"""Resolve free text to occupations, funding programmes and interest fields.
+
+Matching order: exact alias (all official gender forms, curated aliases), German lemma of the words, then fuzzy
+matching (rapidfuzz) for typos. The result lists candidates with scores so the bot can ask "did you mean".
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from rapidfuzz import fuzz, process
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from knowledge_base.lemmas import tokens_and_lemmas
+from knowledge_base.models import FundingProgram, InterestField, Occupation, OccupationAlias
+from knowledge_base.text import normalize
+
+FUZZY_CUTOFF = 84.0
+SURE_SCORE = 95.0
+SURE_MARGIN = 4.0
+MAX_NGRAM = 6
+
+# Words that never name an occupation on their own, even if an alias happens to contain them.
+STOPWORDS = frozenset(
+    normalize(w)
+    for w in (
+        "ich du sie er es wir ihr man mein meine dein deine was wie wo wer wann warum welche welcher welches "
+        "der die das den dem des ein eine einen einem einer zum zur als für fuer bei beim im in mit und oder "
+        "ausbildung ausbildungen beruf berufe lehre job arbeit werden machen möchte will würde gern gerne "
+        "lange dauert dauer jahre monate brauche braucht abschluss info infos über ueber zu von auf ist sind "
+        "bin bist hab habe hat kann könnte ja nein bitte danke mal auch noch nur so ne na denn doch"
+    ).split()
+)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    occupation_id: int
+    name: str
+    score: float
+    matched: str
+
+
+@dataclass
+class Resolution:
+    candidates: list[Candidate] = field(default_factory=list)
+
+    @property
+    def best(self) -> Candidate | None:
+        return self.candidates[0] if self.candidates else None
+
+    @property
+    def is_sure(self) -> bool:
+        """One clear winner: high score and clearly ahead of the next occupation."""
+        if not self.candidates or self.candidates[0].score < SURE_SCORE:
+            return False
+        if len(self.candidates) == 1:
+            return True
+        return self.candidates[0].score - self.candidates[1].score >= SURE_MARGIN
+
+
+@dataclass
+class AliasIndex:
+    """All names and aliases in memory: normalized form → occupation ids (built once per process)."""
+
+    by_form: dict[str, set[int]]
+    names: dict[int, str]
+    curated: set[int]
+    forms: list[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.forms = list(self.by_form)
+
+    @classmethod
+    def build(cls, session: Session) -> AliasIndex:
+        by_form: dict[str, set[int]] = defaultdict(set)
+        for normalized, occ_id in session.execute(select(OccupationAlias.normalized, OccupationAlias.occupation_id)):
+            by_form[normalized].add(occ_id)
+        rows = session.execute(select(Occupation.id, Occupation.name, Occupation.curated)).all()
+        return cls(
+            by_form=dict(by_form),
+            names={r.id: r.name for r in rows},
+            curated={r.id for r in rows if r.curated},
+        )
+
+    def resolve(self, text: str, limit: int = 5) -> Resolution:
+        phrases = _phrases(text)
+        best: dict[int, Candidate] = {}
+
+        def offer(occ_id: int, score: float, matched: str) -> None:
+            # prefer curated (commonly chosen) occupations a little when scores tie
+            score = min(100.0, score + (0.5 if occ_id in self.curated else 0.0))
+            current = best.get(occ_id)
+            if current is None or score > current.score:
+                best[occ_id] = Candidate(occ_id, self.names[occ_id], round(score, 1), matched)
+
+        for phrase, weight in phrases:
+            for occ_id in self.by_form.get(phrase, ()):
+                offer(occ_id, 100.0 * weight, phrase)
+        if not any(c.score >= SURE_SCORE for c in best.values()):
+            for phrase, weight in phrases:
+                if len(phrase) < 4:
+                    continue
+                for form, score, _ in process.extract(
+                    phrase, self.forms, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF, limit=8
+                ):
+                    for occ_id in self.by_form[form]:
+                        offer(occ_id, score * weight, form)
+        ranked = sorted(best.values(), key=lambda c: (-c.score, c.name))
+        return Resolution(ranked[:limit])
+
+
+def _phrases(text: str) -> list[tuple[str, float]]:
+    """Candidate phrases (word n-grams of surface forms and lemmas) with a small weight for lemmas.
+
+    Longer phrases come first; phrases made only of stop words are skipped.
+    """
+    pairs = tokens_and_lemmas(text)
+    surface = [normalize(s) for s, _ in pairs]
+    lemmas = [normalize(lemma) for _, lemma in pairs]
+    out: dict[str, float] = {}
+    for words, weight in ((surface, 1.0), (lemmas, 0.99)):
+        words = [w for w in words if w]
+        for n in range(min(MAX_NGRAM, len(words)), 0, -1):
+            for i in range(len(words) - n + 1):
+                gram = words[i : i + n]
+                if all(w in STOPWORDS for w in gram) or gram[0] in STOPWORDS or gram[-1] in STOPWORDS:
+                    continue
+                phrase = " ".join(gram)
+                out[phrase] = max(out.get(phrase, 0.0), weight)
+    whole = normalize(text)
+    if whole and whole not in out and len(whole) <= 80:
+        out[whole] = 1.0
+    return list(out.items())
+
+
+# ---------------------------------------------------------------------------------------------- funding
+
+
+def find_funding(session: Session, text: str) -> FundingProgram | None:
+    """A funding programme by key, name, short name or synonym (exact, then fuzzy)."""
+    programs = list(session.scalars(select(FundingProgram)))
+    forms: dict[str, FundingProgram] = {}
+    for p in programs:
+        for form in (p.key, p.name, p.short_name, *p.synonyms):
+            forms.setdefault(normalize(form), p)
+    norm = normalize(text)
+    if norm in forms:
+        return forms[norm]
+    words = norm.split()
+    for n in range(min(5, len(words)), 0, -1):
+        for i in range(len(words) - n + 1):
+            gram = " ".join(words[i : i + n])
+            if gram in forms and gram not in STOPWORDS:
+                return forms[gram]
+    match = process.extractOne(norm, list(forms), scorer=fuzz.ratio, score_cutoff=88)
+    return forms[match[0]] if match else None
+
+
+# ---------------------------------------------------------------------------------------------- interests
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    interest_key: str
+    interest_label: str
+    occupations: list[Occupation]
+
+
+def match_interest(session: Session, text: str) -> InterestField | None:
+    """The interest field whose keywords best match the text (lemmas and typos tolerated)."""
+    words = {normalize(w) for pair in tokens_and_lemmas(text) for w in pair} - STOPWORDS
+    words.discard("")
+    best: tuple[float, InterestField | None] = (0.0, None)
+    for interest in session.scalars(select(InterestField).order_by(InterestField.key)):
+        keywords = [normalize(k) for k in interest.keywords] + [normalize(interest.label)]
+        for word in words:
+            match = process.extractOne(word, keywords, scorer=fuzz.ratio, score_cutoff=85)
+            if match and match[1] > best[0]:
+                best = (match[1], interest)
+    return best[1]
+
+
+def suggest_occupations(session: Session, interest: InterestField, limit: int = 6) -> Suggestion:
+    """Curated occupations tagged with the interest first, then others from the same KldB main groups."""
+    curated = [
+        o
+        for o in session.scalars(select(Occupation).where(Occupation.curated).order_by(Occupation.name))
+        if interest.key in (o.interests or [])
+    ]
+    chosen = curated[:limit]
+    if len(chosen) < limit:
+        more = session.scalars(
+            select(Occupation)
+            .where(Occupation.kldb2.in_(interest.kldb2), Occupation.curated)
+            .order_by(Occupation.name)
+        )
+        for occ in more:
+            if occ not in chosen:
+                chosen.append(occ)
+            if len(chosen) >= limit:
+                break
+    return Suggestion(interest.key, interest.label, chosen)
+
+
+def related_occupations(session: Session, occupation: Occupation, limit: int = 4) -> list[Occupation]:
+    """Occupations from the same KldB main group, curated ones first."""
+    rows = session.scalars(
+        select(Occupation)
+        .where(Occupation.kldb2 == occupation.kldb2, Occupation.id != occupation.id)
+        .order_by(Occupation.curated.desc(), Occupation.name)
+        .limit(limit)
+    )
+    return list(rows)
