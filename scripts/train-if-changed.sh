@@ -3,7 +3,7 @@
 set -euo pipefail
 model=models/bot.tar.gz
 fingerprint_file=models/fingerprint.sha256
-X
+fingerprint=$(sha256sum "$@" bot/requirements-rasa.lock | sha256sum | cut -d" " -f1)
 if [[ -f $model && -f $fingerprint_file && $(cat "$fingerprint_file") == "$fingerprint" ]]; then
   echo "Model up to date ($model)."
   exit 0

@@ -1,0 +1,127 @@
+"""`make bench`: latency per message over REST, training time, resident memory → docs/perf.md.
+
+Not a test: numbers are recorded, not asserted. Targets on the 2-core machine: p95 ≤ 150 ms per message,
+training ≤ 5 minutes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import platform
+import statistics
+import subprocess
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from tests.conftest import build_kb
+from tests.rasa_cli import RASA, ROOT, rasa_env
+from tests.servers import start_stack
+
+QUESTIONS = [
+    "Wie lange dauert die Ausbildung zum Kfz-Mechatroniker?",
+    "Was ist BAB?",
+    "Kann ich die Ausbildung in Teilzeit machen?",
+    "Was macht eine Bürokauffrau?",
+    "Wie viel verdient man in der Ausbildung?",
+    "Welchen Abschluss brauche ich für Bankkaufmann?",
+    "Ich mag Tiere, welche Berufe passen?",
+    "Wo bekomme ich Beratung?",
+]
+ROUNDS = 25
+
+
+def rss_mib(pid: int) -> float:
+    """Resident memory of a process and all its children (MiB)."""
+    total = 0
+    pids = [pid]
+    while pids:
+        p = pids.pop()
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+            children = Path(f"/proc/{p}/task/{p}/children").read_text().split()
+            pids.extend(int(c) for c in children)
+        except FileNotFoundError:
+            continue
+    return total / 1024
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def measure_latency(workdir: Path) -> dict[str, float]:
+    kb_url = f"sqlite:///{workdir / 'kb.sqlite3'}"
+    build_kb(kb_url)
+    stack = start_stack(workdir, kb_url)
+    try:
+        for q in QUESTIONS:  # warm-up
+            stack.say("warmup", q)
+        latencies = []
+        for _ in range(ROUNDS):
+            who = f"bench-{uuid.uuid4().hex[:8]}"
+            for q in QUESTIONS:
+                start = time.perf_counter()
+                stack.say(who, q)
+                latencies.append((time.perf_counter() - start) * 1000)
+        assert stack.rasa.proc and stack.actions.proc
+        return {
+            "n": len(latencies),
+            "p50": statistics.median(latencies),
+            "p95": percentile(latencies, 0.95),
+            "max": max(latencies),
+            "rasa_rss": rss_mib(stack.rasa.proc.pid),
+            "actions_rss": rss_mib(stack.actions.proc.pid),
+        }
+    finally:
+        stack.stop()
+
+
+def measure_training(workdir: Path) -> float:
+    start = time.perf_counter()
+    subprocess.run(
+        [str(RASA), "train", "--config", "bot/config.yml", "--domain", "bot/domain", "--data", "bot/data",
+         "nlu_data", "--out", str(workdir / "models"), "--force", "--quiet"],
+        cwd=ROOT, env=rasa_env(), check=True, capture_output=True,
+    )
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        lat = measure_latency(work)
+        train_s = measure_training(work)
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    report = f"""# Performance
+
+Measured by `make bench` (tests/bench/run_bench.py); numbers are recorded here, not asserted in tests.
+
+- Date: {dt.datetime.now().strftime('%Y-%m-%d %H:%M')}
+- Machine: {os.cpu_count()} cores ({cpu}), {platform.system()} {platform.release()}, Python app 3.11 / Rasa 3.6.21 on 3.10
+- Set-up: SQLite knowledge base and SQLite tracker store, Rasa server and action server on loopback
+
+| measure | value | target |
+|---|---|---|
+| latency per message over REST, p50 ({lat['n']:.0f} knowledge-base answers) | {lat['p50']:.0f} ms | |
+| latency per message over REST, p95 | {lat['p95']:.0f} ms | ≤ 150 ms |
+| latency per message over REST, max | {lat['max']:.0f} ms | |
+| model training (`rasa train --force`) | {train_s:.0f} s | ≤ 300 s |
+| resident memory, Rasa server | {lat['rasa_rss']:.0f} MiB | |
+| resident memory, action server | {lat['actions_rss']:.0f} MiB | |
+
+Questions: {', '.join(f'„{q}“' for q in QUESTIONS)}; {ROUNDS} rounds, each round in a new conversation.
+"""
+    (ROOT / "docs").mkdir(exist_ok=True)
+    (ROOT / "docs" / "perf.md").write_text(report, encoding="utf-8")
+    print(report)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,63 @@
+"""Shared fixtures: a knowledge base in a fresh SQLite file, migrated with Alembic and loaded from content."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.orm import Session
+
+from knowledge_base.db import make_engine, make_session_factory, session_scope
+from knowledge_base.loader import CONTENT_DIR, load_content, read_content
+from knowledge_base.migrate import upgrade
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def build_kb(url: str, content_dir: Path = CONTENT_DIR) -> None:
+    upgrade(url)
+    factory = make_session_factory(make_engine(url))
+    with session_scope(factory) as session:
+        load_content(session, read_content(content_dir))
+
+
+@pytest.fixture(scope="session")
+def kb_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = f"sqlite:///{tmp_path_factory.mktemp('kb') / 'kb.sqlite3'}"
+    build_kb(url)
+    return url
+
+
+@pytest.fixture
+def session(kb_url: str) -> Iterator[Session]:
+    factory = make_session_factory(make_engine(kb_url))
+    with session_scope(factory) as s:
+        yield s
+
+
+@pytest.fixture
+def content_copy(tmp_path: Path) -> Path:
+    target = tmp_path / "content"
+    shutil.copytree(CONTENT_DIR, target)
+    return target
+
+
+@pytest.fixture
+def actions_kb(kb_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Point the action server's knowledge-base access at the test database."""
+    from actions import kb
+
+    monkeypatch.setenv("KB_DATABASE_URL", kb_url)
+    kb.reset()
+    yield kb_url
+    kb.reset()
+
+
+def require_ci_service(name: str, reason: str) -> None:
+    """Skip with a visible reason on a machine without the service; under CI the service must be there."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{name} is required under CI: {reason}")
+    pytest.skip(f"{name} not available: {reason}")

@@ -1,0 +1,57 @@
+"""Rasa's own checks: data validation, test stories for every flow, NLU evaluation on the held-out split."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.rasa_cli import MODEL, RASA, ROOT, run_rasa
+
+pytestmark = pytest.mark.rasa
+
+MIN_MACRO_F1 = 0.90
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _need_rasa() -> None:
+    if not RASA.exists() or not MODEL.exists():
+        pytest.fail("Rasa venv or trained model missing: run the suite through `make test`")
+
+
+def test_data_validate_is_clean() -> None:
+    result = run_rasa(
+        "data", "validate", "--fail-on-warnings",
+        "--domain", "bot/domain", "--data", "bot/data", "nlu_data", "--config", "bot/config.yml",
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+
+
+def test_core_stories_pass(tmp_path: Path) -> None:
+    out = tmp_path / "core"
+    result = run_rasa(
+        "test", "core", "--model", str(MODEL), "--stories", "tests/stories",
+        "--out", str(out), "--fail-on-prediction-errors",
+    )
+    failed = out / "failed_test_stories.yml"
+    detail = failed.read_text() if failed.exists() else ""
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:] + detail
+    assert "None of the test stories failed" in detail
+
+
+def test_nlu_held_out_macro_f1(tmp_path: Path) -> None:
+    out = tmp_path / "nlu"
+    result = run_rasa("test", "nlu", "--model", str(MODEL), "--nlu", "tests/nlu", "--out", str(out))
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads((out / "intent_report.json").read_text())
+    print("\nPer-intent report on the held-out split (tests/nlu):")
+    print(f"{'intent':32} {'precision':>9} {'recall':>7} {'f1':>6} {'n':>4}")
+    for intent, row in sorted(report.items()):
+        if isinstance(row, dict) and "support" in row and intent not in ("macro avg", "weighted avg", "micro avg"):
+            print(f"{intent:32} {row['precision']:9.2f} {row['recall']:7.2f} {row['f1-score']:6.2f} {row['support']:4}")
+    macro = report["macro avg"]["f1-score"]
+    print(f"macro-F1 {macro:.3f} (minimum {MIN_MACRO_F1})")
+    (ROOT / "results").mkdir(exist_ok=True)
+    (ROOT / "results" / "nlu_intent_report.json").write_text(json.dumps(report, indent=1))
+    assert macro >= MIN_MACRO_F1

@@ -1,0 +1,31 @@
+"""Running the Rasa command line (Rasa venv, Python 3.10) from the tests."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RASA = ROOT / ".venv-rasa" / "bin" / "rasa"
+MODEL = ROOT / "models" / "bot.tar.gz"
+
+
+def rasa_env(**extra: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        PYTHONPATH=str(ROOT),
+        SQLALCHEMY_SILENCE_UBER_WARNING="1",
+        TF_CPP_MIN_LOG_LEVEL="2",
+        RASA_TELEMETRY_ENABLED="false",
+        ACTION_SERVER_URL=env.get("ACTION_SERVER_URL", "http://127.0.0.1:5055/webhook"),
+        TRACKER_DB_PATH=env.get("TRACKER_DB_PATH", str(ROOT / "var" / "tracker.sqlite3")),
+    )
+    env.update(extra)
+    return env
+
+
+def run_rasa(*args: str, cwd: Path = ROOT, timeout: int = 900) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(RASA), *args], cwd=cwd, env=rasa_env(), capture_output=True, text=True, timeout=timeout
+    )
