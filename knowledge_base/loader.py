@@ -347,7 +347,7 @@ def load_content(session: Session, content: Content) -> LoadReport:
         session, InterestField, ["key"], [i.model_dump() for i in content.interests.interests]
     )
     t["occupation"] = sync_rows(session, Occupation, ["name"], occupation_rows(content))
-    ids = dict(session.execute(select(Occupation.name, Occupation.id)).tuples().all())
+    ids = dict(session.execute(select(Occupation.name, Occupation.id)).all())
     t["occupation_alias"] = sync_rows(
         session, OccupationAlias, ["normalized", "occupation_id"], alias_rows(content, ids)
     )
@@ -357,7 +357,7 @@ def load_content(session: Session, content: Content) -> LoadReport:
         values.update(source_url=str(p.source_url), apply_url=str(p.apply_url))
         programs.append(values)
     t["funding_program"] = sync_rows(session, FundingProgram, ["key"], programs)
-    program_ids = dict(session.execute(select(FundingProgram.key, FundingProgram.id)).tuples().all())
+    program_ids = dict(session.execute(select(FundingProgram.key, FundingProgram.id)).all())
     amounts = [
         dict(program_id=program_ids[p.key], position=i, **a.model_dump())
         for p in content.funding.programs

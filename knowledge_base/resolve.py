@@ -18,9 +18,13 @@ from knowledge_base.models import FundingProgram, InterestField, Occupation, Occ
 from knowledge_base.text import normalize
 
 FUZZY_CUTOFF = 84.0
-SURE_SCORE = 95.0
+CONTAINED_SCORE = 80.0  # a word of the text is a whole word of a longer name ("Kaufmann" → "Kaufmann im …")
+SURE_SCORE = 90.0
 SURE_MARGIN = 4.0
 MAX_NGRAM = 6
+MAX_FUZZY_WORDS = 3  # typo matching only for phrases of up to 3 words …
+MAX_FUZZY_PHRASES = 300  # … and a bounded number of them, so a 5,000-character message stays fast
+MAX_TEXT = 1000
 
 # Words that never name an occupation on their own, even if an alias happens to contain them.
 STOPWORDS = frozenset(
@@ -58,7 +62,13 @@ class Resolution:
             return False
         if len(self.candidates) == 1:
             return True
-        return self.candidates[0].score - self.candidates[1].score >= SURE_MARGIN
+        first, second = self.candidates[0], self.candidates[1]
+        if first.score - second.score >= SURE_MARGIN:
+            return True
+        # "Fachinformatiker AE" beats "Fachinformatiker": the longer phrase that contains the other wins
+        return first.score >= second.score and len(first.matched) > len(second.matched) and (
+            second.matched in first.matched
+        )
 
 
 @dataclass
@@ -69,9 +79,16 @@ class AliasIndex:
     names: dict[int, str]
     curated: set[int]
     forms: list[str] = field(init=False)
+    by_word: dict[str, list[str]] = field(init=False)
 
     def __post_init__(self) -> None:
         self.forms = list(self.by_form)
+        by_word: dict[str, list[str]] = defaultdict(list)
+        for form in self.forms:
+            for word in set(form.split()):
+                if len(word) >= 5 and word not in STOPWORDS:
+                    by_word[word].append(form)
+        self.by_word = {w: sorted(forms, key=len) for w, forms in by_word.items()}
 
     @classmethod
     def build(cls, session: Session) -> AliasIndex:
@@ -79,10 +96,15 @@ class AliasIndex:
         for normalized, occ_id in session.execute(select(OccupationAlias.normalized, OccupationAlias.occupation_id)):
             by_form[normalized].add(occ_id)
         rows = session.execute(select(Occupation.id, Occupation.name, Occupation.curated)).all()
+        curated = {r.id for r in rows if r.curated}
+        for form, ids in by_form.items():
+            # "Koch/Köchin (IH)" and "(HwEx)" share every form: the curated main entry stands for both
+            if len(ids) > 1 and len(ids & curated) == 1:
+                by_form[form] = ids & curated
         return cls(
             by_form=dict(by_form),
             names={r.id: r.name for r in rows},
-            curated={r.id for r in rows if r.curated},
+            curated=curated,
         )
 
     def resolve(self, text: str, limit: int = 5) -> Resolution:
@@ -101,14 +123,17 @@ class AliasIndex:
                 offer(occ_id, 100.0 * weight, phrase)
         if not any(c.score >= SURE_SCORE for c in best.values()):
             for phrase, weight in phrases:
-                if len(phrase) < 4:
-                    continue
+                for form in self.by_word.get(phrase, [])[:12]:
+                    for occ_id in self.by_form[form]:
+                        offer(occ_id, CONTAINED_SCORE * weight, form)
+            fuzzy = [(p, w) for p, w in phrases if len(p) >= 4 and p.count(" ") < MAX_FUZZY_WORDS]
+            for phrase, weight in fuzzy[:MAX_FUZZY_PHRASES]:
                 for form, score, _ in process.extract(
                     phrase, self.forms, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF, limit=8
                 ):
                     for occ_id in self.by_form[form]:
                         offer(occ_id, score * weight, form)
-        ranked = sorted(best.values(), key=lambda c: (-c.score, c.name))
+        ranked = sorted(best.values(), key=lambda c: (-c.score, -len(c.matched), c.name))
         return Resolution(ranked[:limit])
 
 
@@ -117,6 +142,7 @@ def _phrases(text: str) -> list[tuple[str, float]]:
 
     Longer phrases come first; phrases made only of stop words are skipped.
     """
+    text = text[:MAX_TEXT]
     pairs = tokens_and_lemmas(text)
     surface = [normalize(s) for s, _ in pairs]
     lemmas = [normalize(lemma) for _, lemma in pairs]
