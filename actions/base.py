@@ -50,3 +50,9 @@ def entity_values(tracker: Tracker, entity: str) -> list[str]:
 
 def latest_intent(tracker: Tracker) -> str:
     return (tracker.latest_message.get("intent") or {}).get("name") or ""
+
+
+def hint_if_unverified(dispatcher: CollectingDispatcher, to_verify: bool, source_url: str) -> None:
+    """Facts marked ``to_verify`` in the content get a note to check the official page."""
+    if to_verify:
+        dispatcher.utter_message(response="utter_verify_hint", source_url=source_url)

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from actions import render
-from actions.base import KnowledgeAction, entity_values, latest_intent, latest_text
+from actions.base import KnowledgeAction, entity_values, hint_if_unverified, latest_intent, latest_text
 from actions.kb import alias_index
 from knowledge_base import queries
 from knowledge_base.models import InterestField, Occupation
@@ -108,6 +108,7 @@ class ActionAnswerOccupation(KnowledgeAction):
                 source=source,
                 buttons=self._next_buttons(occ, exclude="info"),
             )
+        hint_if_unverified(dispatcher, occ.to_verify, occ.source_url)
         if occ.curated and occ.parttime_common and aspect != "requirements":
             dispatcher.utter_message(response="utter_occupation_parttime_common")
         return [SlotSet("occupation", occ.name), SlotSet("occupation_aspect", None)]

@@ -10,9 +10,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session
 
 from actions import render
-from actions.base import KnowledgeAction, entity_values, latest_intent, latest_text
+from actions.base import KnowledgeAction, entity_values, hint_if_unverified, latest_intent, latest_text
 from knowledge_base import queries
-from knowledge_base.models import Article, FundingProgram
+from knowledge_base.models import Article
 from knowledge_base.resolve import find_funding
 from knowledge_base.text import normalize
 
@@ -35,11 +35,6 @@ def _article_key(intent: str, text: str) -> str:
         norm = normalize(text)
         return "unterstuetzung_sprache" if any(w in norm for w in LANGUAGE_WORDS) else "ohne_schulabschluss"
     return ARTICLE_BY_INTENT.get(intent, "beratung")
-
-
-def utter_sourced(dispatcher: CollectingDispatcher, fact: Article | FundingProgram) -> None:
-    if fact.to_verify:
-        dispatcher.utter_message(response="utter_verify_hint", source_url=fact.source_url)
 
 
 def related_buttons(session: Session, article: Article) -> list[dict[str, str]]:
@@ -82,7 +77,7 @@ class ActionAnswerTopic(KnowledgeAction):
             source=render.source_line(article.source_name, article.source_url, article.stand),
             buttons=related_buttons(session, article),
         )
-        utter_sourced(dispatcher, article)
+        hint_if_unverified(dispatcher, article.to_verify, article.source_url)
         return [SlotSet("topic", article.topic)]
 
 
@@ -125,8 +120,9 @@ class ActionAnswerFunding(KnowledgeAction):
             apply_url=program.apply_url,
             source=render.source_line(program.source_name, program.source_url, program.stand),
         )
-        if program.to_verify or any(a.to_verify for a in program.amounts):
-            dispatcher.utter_message(response="utter_verify_hint", source_url=program.source_url)
+        hint_if_unverified(
+            dispatcher, program.to_verify or any(a.to_verify for a in program.amounts), program.source_url
+        )
         return [SlotSet("funding_program", program.key)]
 
 
@@ -155,6 +151,5 @@ class ActionAnswerTrainingPay(KnowledgeAction):
             source=render.source_line(first.source_name, first.source_url, first.stand),
             buttons=[render.button("Geld vom Staat (BAB)?", "ask_funding", funding_program="bab")],
         )
-        if first.to_verify:
-            dispatcher.utter_message(response="utter_verify_hint", source_url=first.source_url)
+        hint_if_unverified(dispatcher, first.to_verify, first.source_url)
         return [SlotSet("topic", article.topic)]

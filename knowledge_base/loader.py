@@ -237,13 +237,14 @@ def occupation_rows(c: Content) -> list[dict[str, Any]]:
                 tasks=[],
                 parttime_common=None,
                 interests=[],
+                rank=None,
                 source_name="BIBB – Erhebungsberufe der Berufsbildungsstatistik, Berichtsjahr 2024",
                 source_url=BIBB_SOURCE_URL,
                 stand=_date(c.bibb_meta_stand),
                 to_verify=False,
             ),
         )
-    for name, occ in curated.items():
+    for rank, (name, occ) in enumerate(curated.items(), start=1):
         row = rows.get(name)
         if row is None:
             assert occ.kldb5 is not None
@@ -264,10 +265,11 @@ def occupation_rows(c: Content) -> list[dict[str, Any]]:
             tasks=list(occ.tasks),
             parttime_common=occ.parttime_common,
             interests=list(occ.interests),
+            rank=rank,
             source_name=occ.source_name or doc.source_name,
             source_url=str(occ.source_url or doc.source_url),
             stand=doc.stand,
-            to_verify=False,
+            to_verify=occ.to_verify,
         )
     return list(rows.values())
 

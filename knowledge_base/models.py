@@ -43,6 +43,7 @@ class Occupation(SourcedMixin, Base):
     training_type: Mapped[str] = mapped_column(String(20))  # dual | schulisch
     in_bibb_list: Mapped[bool]
     curated: Mapped[bool] = mapped_column(default=False)
+    rank: Mapped[int | None]  # position in occupations.yml (most chosen first); None for uncurated
     duration_months: Mapped[int | None]
     school_qualification: Mapped[str | None] = mapped_column(Text)
     description: Mapped[str | None] = mapped_column(Text)

@@ -210,18 +210,22 @@ def match_interest(session: Session, text: str) -> InterestField | None:
 
 
 def suggest_occupations(session: Session, interest: InterestField, limit: int = 6) -> Suggestion:
-    """Curated occupations tagged with the interest first, then others from the same KldB main groups."""
-    curated = [
-        o
-        for o in session.scalars(select(Occupation).where(Occupation.curated).order_by(Occupation.name))
-        if interest.key in (o.interests or [])
-    ]
+    """Curated occupations tagged with the interest first (main interest first, then most chosen), then others
+    from the same KldB main groups."""
+    curated = sorted(
+        (
+            o
+            for o in session.scalars(select(Occupation).where(Occupation.curated))
+            if interest.key in (o.interests or [])
+        ),
+        key=lambda o: (o.interests.index(interest.key), o.rank or 10_000),
+    )
     chosen = curated[:limit]
     if len(chosen) < limit:
         more = session.scalars(
             select(Occupation)
             .where(Occupation.kldb2.in_(interest.kldb2), Occupation.curated)
-            .order_by(Occupation.name)
+            .order_by(Occupation.rank)
         )
         for occ in more:
             if occ not in chosen:

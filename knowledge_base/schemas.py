@@ -66,6 +66,7 @@ class CuratedOccupation(Strict):
     kldb5: str | None = Field(default=None, pattern=r"^\d{5}$")
     source_name: str | None = None
     source_url: HttpUrl | None = None
+    to_verify: bool = False
 
 
 class OccupationsFile(Strict):

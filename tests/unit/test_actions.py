@@ -197,3 +197,11 @@ def test_database_failure_gives_apology(monkeypatch: pytest.MonkeyPatch, tmp_pat
         msgs, events = run(action, tracker("Tischler BAB", intent))
         assert responses(msgs) == ["utter_technical_problem"], action.name()
         assert events == []
+
+
+def test_unverified_occupation_facts_say_so() -> None:
+    msgs, _ = run(ActionAnswerOccupation(), tracker("Wie lange dauert die Ausbildung zur Physiotherapeutin?",
+                                                    "ask_occupation_duration"))
+    assert responses(msgs)[0] == "utter_occupation_duration"
+    assert "utter_verify_hint" in responses(msgs)
+    assert msgs[0]["kind"] == "schulische Ausbildung"

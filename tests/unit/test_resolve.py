@@ -99,3 +99,10 @@ def test_interest_suggestions(session) -> None:  # type: ignore[no-untyped-def]
     suggestion = suggest_occupations(session, interest)
     assert suggestion.occupations
     assert all(o.curated for o in suggestion.occupations)
+
+
+def test_suggestions_put_the_most_chosen_occupations_first(session) -> None:  # type: ignore[no-untyped-def]
+    interest = match_interest(session, "Medizin")
+    assert interest is not None
+    names = [o.name for o in suggest_occupations(session, interest).occupations]
+    assert "Medizinische/-r Fachangestellte/-r" in names, names

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 15:22:24.362072
+Create Date: 2026-11-24 15:37:57.183325
 """
 
 from alembic import op
@@ -104,6 +104,7 @@ def upgrade() -> None:
     sa.Column('training_type', sa.String(length=20), nullable=False),
     sa.Column('in_bibb_list', sa.Boolean(), nullable=False),
     sa.Column('curated', sa.Boolean(), nullable=False),
+    sa.Column('rank', sa.Integer(), nullable=True),
     sa.Column('duration_months', sa.Integer(), nullable=True),
     sa.Column('school_qualification', sa.Text(), nullable=True),
     sa.Column('description', sa.Text(), nullable=True),
