@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from abc import ABC, abstractmethod
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -15,11 +16,11 @@ from actions.kb import kb_session
 log = logging.getLogger(__name__)
 
 
-class KnowledgeAction(Action):
+class KnowledgeAction(Action, ABC):
     """Runs :meth:`answer` inside a knowledge-base session; any error becomes ``utter_technical_problem``."""
 
-    def name(self) -> str:  # pragma: no cover - overridden
-        raise NotImplementedError
+    @abstractmethod
+    def name(self) -> str: ...
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -33,10 +34,10 @@ class KnowledgeAction(Action):
             dispatcher.utter_message(response="utter_technical_problem")
             return []
 
+    @abstractmethod
     def answer(
         self, session: Session, dispatcher: CollectingDispatcher, tracker: Tracker
-    ) -> list[dict[str, Any]]:  # pragma: no cover - overridden
-        raise NotImplementedError
+    ) -> list[dict[str, Any]]: ...
 
 
 def latest_text(tracker: Tracker) -> str:

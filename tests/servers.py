@@ -83,16 +83,21 @@ class Stack:
         self.actions.stop()
 
 
-def start_stack(workdir: Path, kb_url: str) -> Stack:
+def start_stack(
+    workdir: Path, kb_url: str, endpoints: str = "bot/endpoints.yml", **extra_env: str
+) -> Stack:
+    """Action server + Rasa server; ``endpoints`` and ``extra_env`` select e.g. the production stores."""
     action_port, rasa_port = free_port(), free_port()
     env = rasa_env(
         KB_DATABASE_URL=kb_url,
         ACTION_SERVER_URL=f"http://127.0.0.1:{action_port}/webhook",
         TRACKER_DB_PATH=str(workdir / "tracker.sqlite3"),
+        **extra_env,
     )
     actions = Process(
         "action server",
-        [str(APP_PYTHON), "-m", "rasa_sdk", "--actions", "actions", "--port", str(action_port)],
+        [str(APP_PYTHON), "-m", "rasa_sdk", "--actions", "actions", "--port", str(action_port),
+         "--endpoints", "bot/endpoints.yml"],
         env,
         workdir / "actions.log",
         f"http://127.0.0.1:{action_port}/health",
@@ -101,7 +106,7 @@ def start_stack(workdir: Path, kb_url: str) -> Stack:
         "rasa server",
         [
             str(RASA), "run", "--model", str(MODEL), "--enable-api", "--port", str(rasa_port),
-            "--endpoints", "bot/endpoints.yml", "--credentials", "bot/credentials.yml",
+            "--endpoints", endpoints, "--credentials", "bot/credentials.yml",
         ],
         env,
         workdir / "rasa.log",

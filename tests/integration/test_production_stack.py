@@ -10,8 +10,7 @@ import pytest
 import redis
 
 from tests.integration.conftest import PG_HOST, PG_PORT, PG_USER, REDIS_HOST, REDIS_PORT
-from tests.rasa_cli import MODEL, RASA, rasa_env
-from tests.servers import APP_PYTHON, Process, Stack, free_port
+from tests.servers import Stack, start_stack
 
 pytestmark = [pytest.mark.postgres, pytest.mark.e2e]
 
@@ -24,25 +23,12 @@ def production_stack(
 
     kb_url = f"postgresql://{PG_USER}@{PG_HOST}:{PG_PORT}/{pg_database}"
     build_kb(kb_url)
-    work = tmp_path_factory.mktemp("prod")
-    action_port, rasa_port = free_port(), free_port()
-    env = rasa_env(
-        KB_DATABASE_URL=kb_url,
-        ACTION_SERVER_URL=f"http://127.0.0.1:{action_port}/webhook",
+    stack = start_stack(
+        tmp_path_factory.mktemp("prod"), kb_url, endpoints="bot/endpoints.production.yml",
         TRACKER_DB_HOST=PG_HOST, TRACKER_DB_PORT=str(PG_PORT), TRACKER_DB_NAME=pg_database,
         TRACKER_DB_USER=PG_USER, TRACKER_DB_PASSWORD="",
         REDIS_HOST=REDIS_HOST, REDIS_PORT=str(REDIS_PORT), REDIS_DB="0",
     )
-    actions = Process("action server", [str(APP_PYTHON), "-m", "rasa_sdk", "--actions", "actions", "--port",
-                                        str(action_port)], env, work / "actions.log",
-                      f"http://127.0.0.1:{action_port}/health")
-    rasa = Process("rasa server", [str(RASA), "run", "--model", str(MODEL), "--enable-api", "--port", str(rasa_port),
-                                   "--endpoints", "bot/endpoints.production.yml", "--credentials",
-                                   "bot/credentials.yml"], env, work / "rasa.log",
-                   f"http://127.0.0.1:{rasa_port}/status")
-    actions.start()
-    rasa.start()
-    stack = Stack(actions, rasa, f"http://127.0.0.1:{rasa_port}")
     yield stack
     stack.stop()
 
