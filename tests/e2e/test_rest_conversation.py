@@ -48,6 +48,13 @@ def test_parent_is_addressed_with_sie_for_the_rest_of_the_conversation(stack: St
     assert "Sie" in reply and " dich" not in reply
 
 
+def test_parent_asking_a_question_directly_gets_sie(stack: Stack) -> None:
+    who = sender()
+    reply = texts(stack.say(who, "Mein Sohn macht bald eine Ausbildung. Kann er BAB bekommen?"))
+    assert "beantragen Sie" in reply
+    assert "dir" not in texts(stack.say(who, "Hallo"))
+
+
 def test_buttons_are_offered_and_their_payloads_work(stack: Stack) -> None:
     who = sender()
     messages = stack.say(who, "Welche Förderungen gibt es?")
