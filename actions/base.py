@@ -28,7 +28,7 @@ class KnowledgeAction(Action, ABC):
         try:
             with kb_session() as session:
                 return self.answer(session, dispatcher, tracker)
-        except Exception:  # noqa: BLE001 - the user must get an answer whatever failed
+        except Exception:
             log.exception("action %s failed (conversation %s)", self.name(), tracker.sender_id)
             dispatcher.messages.clear()
             dispatcher.utter_message(response="utter_technical_problem")

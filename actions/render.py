@@ -15,7 +15,7 @@ def german_date(value: dt.date) -> str:
 def euro(amount: Decimal | float) -> str:
     value = Decimal(str(amount))
     text = f"{value:,.2f}".replace(",", "X").replace(".", ",").replace("X", ".")
-    return (text[:-3] if text.endswith(",00") else text) + " €"
+    return (text.removesuffix(",00")) + " €"
 
 
 def source_line(source_name: str, source_url: str, stand: dt.date) -> str:

@@ -119,6 +119,10 @@ class ActionAnswerFunding(KnowledgeAction):
             how_to_apply=program.how_to_apply,
             apply_url=program.apply_url,
             source=render.source_line(program.source_name, program.source_url, program.stand),
+            buttons=[
+                render.button("Andere Förderungen", "ask_funding"),
+                render.button("Persönliche Beratung", "ask_advice_services"),
+            ],
         )
         hint_if_unverified(
             dispatcher, program.to_verify or any(a.to_verify for a in program.amounts), program.source_url

@@ -13,7 +13,8 @@ Registered in bot/credentials.yml instead of the built-in ``rest`` channel; the 
 from __future__ import annotations
 
 import logging
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
@@ -29,7 +30,7 @@ MAX_SENDER_LENGTH = 200
 
 class SafeRestInput(RestInput):
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         return "rest"
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
@@ -75,12 +76,12 @@ class SafeRestInput(RestInput):
         return webhook
 
 
-def _is_delete_marker(message: Dict[Text, Any]) -> bool:
+def _is_delete_marker(message: dict[str, Any]) -> bool:
     custom = message.get("custom")
     return isinstance(custom, dict) and bool(custom.get(DELETE_MARKER))
 
 
-async def _render(agent: Any, sender_id: Text, utter_action: Text) -> List[Dict[Text, Any]]:
+async def _render(agent: Any, sender_id: str, utter_action: str) -> list[dict[str, Any]]:
     """A domain response, with the persona (du/Sie) of this conversation."""
     tracker = await agent.tracker_store.get_or_create_tracker(sender_id)
     message = await agent.nlg.generate(utter_action, tracker, "rest")
@@ -90,7 +91,7 @@ async def _render(agent: Any, sender_id: Text, utter_action: Text) -> List[Dict[
     return [{"recipient_id": sender_id, **message}]
 
 
-async def _is_paused(agent: Any, sender_id: Text) -> bool:
+async def _is_paused(agent: Any, sender_id: str) -> bool:
     tracker = await agent.tracker_store.retrieve(sender_id)
     return bool(tracker and tracker.is_paused())
 
@@ -101,7 +102,7 @@ def _innermost(store: Any) -> Any:
     return store
 
 
-async def delete_conversation(agent: Any, sender_id: Text) -> None:
+async def delete_conversation(agent: Any, sender_id: str) -> None:
     """Delete every stored event of one conversation (SQL, Redis or in-memory tracker store)."""
     store = _innermost(agent.tracker_store)
     if hasattr(store, "SQLEvent") and hasattr(store, "session_scope"):

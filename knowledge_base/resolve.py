@@ -29,13 +29,7 @@ MAX_TEXT = 1000
 # Words that never name an occupation on their own, even if an alias happens to contain them.
 STOPWORDS = frozenset(
     normalize(w)
-    for w in (
-        "ich du sie er es wir ihr man mein meine dein deine was wie wo wer wann warum welche welcher welches "
-        "der die das den dem des ein eine einen einem einer zum zur als für fuer bei beim im in mit und oder "
-        "ausbildung ausbildungen beruf berufe lehre job arbeit werden machen möchte will würde gern gerne "
-        "lange dauert dauer jahre monate brauche braucht abschluss info infos über ueber zu von auf ist sind "
-        "bin bist hab habe hat kann könnte ja nein bitte danke mal auch noch nur so ne na denn doch"
-    ).split()
+    for w in ["ich", "du", "sie", "er", "es", "wir", "ihr", "man", "mein", "meine", "dein", "deine", "was", "wie", "wo", "wer", "wann", "warum", "welche", "welcher", "welches", "der", "die", "das", "den", "dem", "des", "ein", "eine", "einen", "einem", "einer", "zum", "zur", "als", "für", "fuer", "bei", "beim", "im", "in", "mit", "und", "oder", "ausbildung", "ausbildungen", "beruf", "berufe", "lehre", "job", "arbeit", "werden", "machen", "möchte", "will", "würde", "gern", "gerne", "lange", "dauert", "dauer", "jahre", "monate", "brauche", "braucht", "abschluss", "info", "infos", "über", "ueber", "zu", "von", "auf", "ist", "sind", "bin", "bist", "hab", "habe", "hat", "kann", "könnte", "ja", "nein", "bitte", "danke", "mal", "auch", "noch", "nur", "so", "ne", "na", "denn", "doch"]
 )
 
 

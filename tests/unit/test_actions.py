@@ -112,6 +112,7 @@ def test_funding_bab_with_amounts_and_source() -> None:
     assert "822" in msgs[0]["amounts"]
     assert "Stand:" in msgs[0]["source"]
     assert "utter_verify_hint" in responses(msgs)  # BAB need figures are marked "to verify"
+    assert {b["payload"] for b in msgs[0]["buttons"]} == {"/ask_funding", "/ask_advice_services"}
     assert slot(events, "funding_program") == "bab"
 
 

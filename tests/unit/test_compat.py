@@ -10,8 +10,9 @@ import actions  # noqa: F401  installs the filter
 def test_verified_pair_does_not_warn() -> None:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("default")
-        import actions.compat  # noqa: F401  re-apply after simplefilter reset
         import importlib
+
+        import actions.compat
 
         importlib.reload(actions.compat)
         utils.check_version_compatibility("3.6.21")

@@ -135,9 +135,8 @@ def test_cli_loads_nothing_when_a_file_is_bad(tmp_path: Path, content_copy: Path
 def test_failed_write_rolls_back_everything(tmp_path: Path) -> None:
     url = _fresh_db(tmp_path)
     factory = make_session_factory(make_engine(url))
-    with pytest.raises(RuntimeError):
-        with session_scope(factory) as s:
-            load_content(s, read_content())
-            raise RuntimeError("crash after writing")
+    with pytest.raises(RuntimeError), session_scope(factory) as s:
+        load_content(s, read_content())
+        raise RuntimeError("crash after writing")
     with session_scope(factory) as s:
         assert s.scalar(select(func.count()).select_from(Occupation)) == 0
