@@ -61,3 +61,15 @@ def require_ci_service(name: str, reason: str) -> None:
     if os.environ.get("CI") == "true":
         pytest.fail(f"{name} is required under CI: {reason}")
     pytest.skip(f"{name} not available: {reason}")
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    for old in (ROOT / "results").glob("*.txt"):
+        old.unlink()
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:  # type: ignore[no-untyped-def]
+    """Print the measurements (NLU report, out-of-domain rates) that tests wrote to results/."""
+    for path in sorted((ROOT / "results").glob("*.txt")):
+        terminalreporter.write_sep("-", path.name)
+        terminalreporter.write(path.read_text(encoding="utf-8"))

@@ -29,3 +29,12 @@ def run_rasa(*args: str, cwd: Path = ROOT, timeout: int = 900) -> subprocess.Com
     return subprocess.run(
         [str(RASA), *args], cwd=cwd, env=rasa_env(), capture_output=True, text=True, timeout=timeout
     )
+
+
+RESULTS = ROOT / "results"
+
+
+def write_result(name: str, text: str) -> None:
+    """Measurements that the terminal summary prints at the end of the run (tests/conftest.py)."""
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / name).write_text(text + "\n", encoding="utf-8")
