@@ -14,7 +14,7 @@ trap stop INT TERM EXIT
 
 .venv/bin/python -m rasa_sdk --actions actions --port "$ACTION_PORT" --endpoints bot/endpoints.yml > >(tee var/log/actions.log) 2>&1 &
 pids+=($!)
-.venv-rasa/bin/rasa run --model models/bot.tar.gz --enable-api --port "$RASA_PORT" \
+PYTHONWARNINGS=ignore::DeprecationWarning .venv-rasa/bin/rasa run --model models/bot.tar.gz --enable-api --port "$RASA_PORT" \
   --endpoints bot/endpoints.yml --credentials bot/credentials.yml --cors "*" > >(tee var/log/rasa.log) 2>&1 &
 pids+=($!)
 
