@@ -59,6 +59,7 @@ var/kb.stamp: .venv/.installed $(CONTENT)
 	mkdir -p var
 	$(APP_PY) -m knowledge_base.cli migrate
 	$(APP_PY) -m knowledge_base.cli load
+	$(APP_PY) -m knowledge_base.cli demo-offers --size small
 	@echo "$(KB_DATABASE_URL)" > $@
 
 kb: var/kb.stamp

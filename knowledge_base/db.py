@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
 import os
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -35,6 +37,17 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+    _sqlite_functions(dbapi_connection)
+
+
+def _sqlite_functions(dbapi_connection) -> None:  # type: ignore[no-untyped-def]
+    """The offer search computes distances in SQL. SQLite has math functions only when compiled with them
+    (Python's own builds are); elsewhere Python's ``math`` stands in."""
+    try:
+        dbapi_connection.execute("SELECT sin(1), cos(1), asin(0.5), sqrt(4), radians(1)").fetchone()
+    except sqlite3.OperationalError:
+        for name in ("sin", "cos", "asin", "sqrt", "radians"):
+            dbapi_connection.create_function(name, 1, getattr(math, name), deterministic=True)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
@@ -53,3 +66,9 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def analyze(session: Session) -> None:
+    """Refresh the query planner's statistics after a bulk change of offers, so that SQLite and PostgreSQL pick the
+    right one of the covering search indexes (occupation-, type- or place-first)."""
+    session.execute(text("ANALYZE"))

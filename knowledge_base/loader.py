@@ -1,7 +1,8 @@
 """Load the content files into the database: validate everything first, then write in one transaction.
 
 Loading is a sync by natural keys: rows are inserted, updated or deleted so that the database equals the files.
-Loading the same files twice therefore changes nothing.
+Loading the same files twice therefore changes nothing. The postcode gazetteer (``plz_de.csv``, ~16,500 places) is
+synced with bulk statements (``bulk_sync``) so that a load stays fast.
 """
 
 from __future__ import annotations
@@ -16,10 +17,11 @@ from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from knowledge_base import schemas
+from knowledge_base.gazetteer import GazetteerError, read_gazetteer
 from knowledge_base.models import (
     Article,
     Base,
@@ -30,6 +32,8 @@ from knowledge_base.models import (
     MinimumTrainingPay,
     Occupation,
     OccupationAlias,
+    Place,
+    PlaceAlias,
 )
 from knowledge_base.text import gender_forms, normalize
 
@@ -60,6 +64,8 @@ class Content:
     funding: schemas.FundingFile
     articles: schemas.ArticlesFile
     minimum_pay: schemas.MinimumPayFile
+    places: list[schemas.PlaceRow]
+    place_aliases: schemas.PlaceAliasesFile
 
 
 @dataclass
@@ -145,9 +151,46 @@ def read_content(content_dir: Path = CONTENT_DIR) -> Content:
         funding=_validate(schemas.FundingFile, content_dir / "funding.yml"),
         articles=_validate(schemas.ArticlesFile, content_dir / "articles.yml"),
         minimum_pay=_validate(schemas.MinimumPayFile, content_dir / "minimum_pay.yml"),
+        places=_read_places(content_dir / "plz_de.csv"),
+        place_aliases=_validate(schemas.PlaceAliasesFile, content_dir / "place_aliases.yml"),
     )
     check_references(content)
+    check_place_aliases(content)
     return content
+
+
+def _read_places(path: Path) -> list[schemas.PlaceRow]:
+    try:
+        return read_gazetteer(path).places
+    except FileNotFoundError:
+        raise ContentError(path.name, "Datei fehlt") from None
+    except UnicodeDecodeError as exc:
+        raise ContentError(path.name, f"keine gültige UTF-8-Datei: {exc}") from None
+    except GazetteerError as exc:
+        raise ContentError(path.name, str(exc), row=exc.row, field_name=exc.field_name) from None
+
+
+def check_place_aliases(c: Content) -> None:
+    """Every alias names a place of the gazetteer, unambiguously; no alias twice."""
+    districts: dict[str, set[str]] = {}
+    for place in c.places:
+        districts.setdefault(place.name, set()).add(place.district_code)
+    seen: set[str] = set()
+    for n, a in enumerate(c.place_aliases.aliases, start=1):
+        row = f"aliases[{n}] ({a.alias})"
+        norm = normalize(a.alias)
+        if not norm or norm in seen:
+            raise ContentError("place_aliases.yml", f"Alias '{a.alias}' doppelt oder leer", row, "alias")
+        seen.add(norm)
+        codes = districts.get(a.place)
+        if not codes:
+            raise ContentError("place_aliases.yml", f"Ort '{a.place}' fehlt in plz_de.csv", row, "place")
+        if a.district_code is None and len(codes) > 1:
+            raise ContentError("place_aliases.yml", f"Ort '{a.place}' ist mehrdeutig: district_code angeben", row,
+                               "district_code")
+        if a.district_code is not None and a.district_code not in codes:
+            raise ContentError("place_aliases.yml", f"Ort '{a.place}' liegt nicht im Kreis {a.district_code}", row,
+                               "district_code")
 
 
 def _duplicates(values: Iterable[str]) -> list[str]:
@@ -332,6 +375,51 @@ def sync_rows(
     return count
 
 
+def bulk_sync(
+    session: Session,
+    model: type[Base],
+    key: Sequence[str],
+    desired: list[dict[str, Any]],
+    where: ColumnElement[bool] | None = None,
+    delete_stale: bool = True,
+    chunk: int = 5000,
+) -> TableCount:
+    """Like ``sync_rows`` for large tables: compares plain rows and writes with bulk INSERT/UPDATE/DELETE.
+
+    ``model`` needs an integer primary key ``id``; every row of ``desired`` has the same columns. Only rows
+    matching ``where`` take part (e.g. the demo offers of a table that also holds imported ones).
+    """
+    count = TableCount()
+    columns = list(desired[0]) if desired else list(key)
+    query = select(*(getattr(model, c) for c in ("id", *columns)))
+    if where is not None:
+        query = query.where(where)
+    existing = {tuple(getattr(r, k) for k in key): r for r in session.execute(query)}
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    wanted = set()
+    for values in desired:
+        k = tuple(values[c] for c in key)
+        wanted.add(k)
+        row = existing.get(k)
+        if row is None:
+            inserts.append(values)
+        elif any(_differs(getattr(row, c), values[c]) for c in columns):
+            updates.append({"id": row.id, **values})
+        else:
+            count.unchanged += 1
+    stale = [row.id for k, row in existing.items() if k not in wanted] if delete_stale else []
+    ident = model.id  # type: ignore[attr-defined]
+    for start in range(0, len(stale), chunk):
+        session.execute(delete(model).where(ident.in_(stale[start : start + chunk])))
+    for start in range(0, len(updates), chunk):
+        session.execute(update(model), updates[start : start + chunk])
+    for start in range(0, len(inserts), chunk):
+        session.execute(insert(model), inserts[start : start + chunk])
+    count.inserted, count.updated, count.deleted = len(inserts), len(updates), len(stale)
+    return count
+
+
 def _differs(current: Any, wanted: Any) -> bool:
     if isinstance(current, Decimal) or isinstance(wanted, Decimal):
         return Decimal(str(current)) != Decimal(str(wanted))
@@ -387,4 +475,13 @@ def load_content(session: Session, content: Content) -> LoadReport:
         for r in mp.rates
     ]
     t["minimum_training_pay"] = sync_rows(session, MinimumTrainingPay, ["start_year", "training_year"], pay)
+    t["place"] = bulk_sync(session, Place, ["postcode", "name"], [p.model_dump() for p in content.places])
+    t["place_alias"] = sync_rows(session, PlaceAlias, ["normalized"], place_alias_rows(content))
     return report
+
+
+def place_alias_rows(c: Content) -> list[dict[str, Any]]:
+    return [
+        dict(normalized=normalize(a.alias), alias=a.alias, place_name=a.place, district_code=a.district_code)
+        for a in c.place_aliases.aliases
+    ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import JSON, Date, ForeignKey, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, DateTime, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -141,3 +141,92 @@ class InterestField(Base):
     label: Mapped[str] = mapped_column(String(200))
     keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
     kldb2: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+
+class Place(Base):
+    """A German postcode with its place name (GeoNames gazetteer): one row per postcode and place."""
+
+    __tablename__ = "place"
+    __table_args__ = (UniqueConstraint("postcode", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    postcode: Mapped[str] = mapped_column(String(5), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    normalized: Mapped[str] = mapped_column(String(200), index=True)
+    state: Mapped[str] = mapped_column(String(60), index=True)
+    district: Mapped[str] = mapped_column(String(120))  # Kreis or kreisfreie Stadt
+    district_code: Mapped[str] = mapped_column(String(5), index=True)  # amtlicher Kreisschlüssel
+    lat: Mapped[float]
+    lon: Mapped[float]
+
+
+class PlaceAlias(Base):
+    """A curated short or colloquial name of a place: "FFM" → Frankfurt am Main, "KS" → Kassel."""
+
+    __tablename__ = "place_alias"
+
+    normalized: Mapped[str] = mapped_column(String(100), primary_key=True)
+    alias: Mapped[str] = mapped_column(String(100))
+    place_name: Mapped[str] = mapped_column(String(200))  # Place.name
+    district_code: Mapped[str | None] = mapped_column(String(5))  # which one, where the name is ambiguous
+
+
+class Provider(Base):
+    """Who offers training: a company, a school, a chamber, an education provider or a counselling service."""
+
+    __tablename__ = "provider"
+    __table_args__ = (UniqueConstraint("source", "source_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(20))  # ba | csv | demo
+    source_id: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[str] = mapped_column(String(20))  # betrieb | schule | kammer | traeger | beratung
+    name: Mapped[str] = mapped_column(String(300))
+    street: Mapped[str | None] = mapped_column(String(200))
+    postcode: Mapped[str | None] = mapped_column(String(5))
+    place_name: Mapped[str | None] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(60))
+    email: Mapped[str | None] = mapped_column(String(200))
+    website: Mapped[str | None] = mapped_column(String(500))
+    is_demo: Mapped[bool] = mapped_column(default=False)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+    offers: Mapped[list[Offer]] = relationship(back_populates="provider", passive_deletes=True)
+
+
+_SEARCH_COLUMNS = ("offer_type", "parttime_possible", "is_demo", "application_deadline", "start_date", "updated_at")
+
+
+class Offer(Base):
+    """A training offer (Ausbildungsplatz, Praktikum, EQ, Beratung …) at a place, from one source."""
+
+    __tablename__ = "offer"
+    __table_args__ = (
+        UniqueConstraint("source", "source_id"),
+        # Covering indexes for the offer search (see offer_search.py): bounding box and filters from the index alone.
+        Index("ix_offer_search", "lat", "lon", "occupation_id", *_SEARCH_COLUMNS),
+        Index("ix_offer_occupation_search", "occupation_id", "lat", "lon", *_SEARCH_COLUMNS),
+        Index("ix_offer_type_search", "offer_type", "lat", "lon", "occupation_id", *_SEARCH_COLUMNS[1:]),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(20))  # ba | csv | demo
+    source_id: Mapped[str] = mapped_column(String(120))
+    title: Mapped[str] = mapped_column(String(300))
+    occupation_id: Mapped[int | None] = mapped_column(ForeignKey("occupation.id", ondelete="SET NULL"))
+    provider_id: Mapped[int] = mapped_column(ForeignKey("provider.id", ondelete="CASCADE"), index=True)
+    offer_type: Mapped[str] = mapped_column(String(30))  # key of offer_search.OFFER_TYPE_LABELS
+    parttime_possible: Mapped[bool] = mapped_column(default=False)
+    start_date: Mapped[dt.date | None] = mapped_column(Date)
+    application_deadline: Mapped[dt.date | None] = mapped_column(Date)
+    street: Mapped[str | None] = mapped_column(String(200))
+    postcode: Mapped[str | None] = mapped_column(String(5), index=True)
+    place_name: Mapped[str | None] = mapped_column(String(200))
+    lat: Mapped[float | None]
+    lon: Mapped[float | None]
+    url: Mapped[str | None] = mapped_column(String(500))
+    is_demo: Mapped[bool] = mapped_column(default=False)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)  # last update at the source
+
+    provider: Mapped[Provider] = relationship(back_populates="offers")
+    occupation: Mapped[Occupation | None] = relationship()

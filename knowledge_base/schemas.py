@@ -148,3 +148,28 @@ class PayRate(Strict):
 class MinimumPayFile(Sourced):
     note: str = ""
     rates: list[PayRate] = Field(min_length=1)
+
+
+class PlaceRow(BaseModel):
+    """One locality of the postcode gazetteer ``plz_de.csv``."""
+
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    postcode: str = Field(pattern=r"^\d{5}$")
+    name: str = NonEmpty
+    normalized: str = NonEmpty
+    state: str = NonEmpty
+    district: str = NonEmpty
+    district_code: str = Field(pattern=r"^\d{5}$")
+    lat: float = Field(ge=47.0, le=55.5)
+    lon: float = Field(ge=5.5, le=15.5)
+
+
+class PlaceAliasRow(Strict):
+    alias: str = NonEmpty
+    place: str = NonEmpty
+    district_code: str | None = Field(default=None, pattern=r"^\d{5}$")
+
+
+class PlaceAliasesFile(Strict):
+    aliases: list[PlaceAliasRow]

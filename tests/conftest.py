@@ -17,17 +17,23 @@ from knowledge_base.migrate import upgrade
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def build_kb(url: str, content_dir: Path = CONTENT_DIR) -> None:
+def build_kb(url: str, content_dir: Path = CONTENT_DIR, demo_offers: str | None = None) -> None:
+    """Migrate and load the content; ``demo_offers="small"`` also loads the demo offers that `make run` loads."""
     upgrade(url)
     factory = make_session_factory(make_engine(url))
     with session_scope(factory) as session:
         load_content(session, read_content(content_dir))
+    if demo_offers:
+        from knowledge_base.demo_offers import load_demo_offers
+
+        with session_scope(factory) as session:
+            load_demo_offers(session, demo_offers)
 
 
 @pytest.fixture(scope="session")
 def kb_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     url = f"sqlite:///{tmp_path_factory.mktemp('kb') / 'kb.sqlite3'}"
-    build_kb(url)
+    build_kb(url, demo_offers="small")
     return url
 
 
