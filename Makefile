@@ -1,5 +1,5 @@
 # Berufsorientierungs-Assistent Hessen — every set-up step lives here.
-#   make run    set up what is missing, train if data changed, start Rasa (5005) + action server (5055)
+#   make run    set up what is missing, train if data changed, start Rasa (5005) + actions (5055) + console (8000)
 #   make test   the whole test suite
 #   make bench  latency / training time / memory → docs/perf.md
 SHELL := /bin/bash
@@ -16,6 +16,9 @@ RASA := .venv-rasa/bin/rasa
 export RASA_PORT ?= 5005
 export ACTION_PORT ?= 5055
 export ACTION_SERVER_URL ?= http://127.0.0.1:$(ACTION_PORT)/webhook
+export CONSOLE_PORT ?= 8000
+export RASA_URL ?= http://127.0.0.1:$(RASA_PORT)
+export CONSOLE_URL ?= http://127.0.0.1:$(CONSOLE_PORT)
 export TRACKER_DB_PATH ?= $(CURDIR)/var/tracker.sqlite3
 export KB_DATABASE_URL ?= sqlite:///$(CURDIR)/var/kb.sqlite3
 export PYTHONPATH := $(CURDIR)
@@ -28,7 +31,7 @@ LOOKUP := nlu_data/lookup_occupation.yml
 TRAIN_INPUTS := bot/config.yml $(wildcard bot/domain/*.yml bot/data/*.yml nlu_data/*.yml) $(LOOKUP)
 CONTENT := $(wildcard knowledge_base/content/*) $(wildcard knowledge_base/*.py knowledge_base/migrations/versions/*.py)
 
-.PHONY: help deps run test bench shell validate train kb lookups clean check-python
+.PHONY: help deps run test bench shell validate train kb lookups clean check-python browser
 
 help:
 	@sed -n '2,5p' Makefile
@@ -76,11 +79,16 @@ train: .venv-rasa/.installed $(LOOKUP)
 validate: .venv-rasa/.installed $(LOOKUP)
 	cd bot && ../$(RASA) data validate --fail-on-warnings --domain domain --data data ../nlu_data --config config.yml
 
+# --- browser for tests/browser: Debian's chromium, installed with apt-get when missing (no downloads by
+# Playwright). Cheap when present; if it cannot be installed the browser tests skip (and fail under CI=true).
+browser:
+	@scripts/ensure-chromium.sh
+
 # --- the two commands ----------------------------------------------------------------------------------
 run: deps kb train
 	@scripts/run.sh
 
-test: deps kb train
+test: deps kb train browser
 	@scripts/test.sh
 
 bench: deps kb train

@@ -22,10 +22,10 @@ ARTICLE_BY_INTENT = {
     "ask_study_without_abitur": "studium_ohne_abitur",
     "ask_career_orientation": "berufsorientierung",
     "ask_advice_services": "beratung",
-    "request_human": "beratung",
     "ask_parents_info": "eltern",
     "ask_why_ausbildung": "warum_ausbildung",
     "ask_training_problems": "abbruch_vermeiden",
+    "ask_discrimination": "abbruch_vermeiden",  # after ask_training_problems: related_buttons takes the first
 }
 LANGUAGE_WORDS = ("deutsch", "sprache", "sprech", "language", "english", "englisch", "gefluechtet", "fluecht")
 
@@ -61,24 +61,26 @@ class ActionAnswerTopic(KnowledgeAction):
     def answer(
         self, session: Session, dispatcher: CollectingDispatcher, tracker: Tracker
     ) -> list[dict[str, Any]]:
-        intent = latest_intent(tracker)
-        key = _article_key(intent, latest_text(tracker))
-        article = queries.article(session, key)
-        if article is None:
-            dispatcher.utter_message(response="utter_content_missing")
-            return []
-        if intent == "request_human":
-            dispatcher.utter_message(response="utter_handoff_not_yet")
-        dispatcher.utter_message(
-            response="utter_article",
-            title=article.title,
-            summary=article.summary,
-            body=article.body,
-            source=render.source_line(article.source_name, article.source_url, article.stand),
-            buttons=related_buttons(session, article),
-        )
-        hint_if_unverified(dispatcher, article.to_verify, article.source_url)
-        return [SlotSet("topic", article.topic)]
+        key = _article_key(latest_intent(tracker), latest_text(tracker))
+        return send_article(session, dispatcher, key)
+
+
+def send_article(session: Session, dispatcher: CollectingDispatcher, key: str) -> list[dict[str, Any]]:
+    """The article with its source and related buttons (also sent when a hand-off could not be stored)."""
+    article = queries.article(session, key)
+    if article is None:
+        dispatcher.utter_message(response="utter_content_missing")
+        return []
+    dispatcher.utter_message(
+        response="utter_article",
+        title=article.title,
+        summary=article.summary,
+        body=article.body,
+        source=render.source_line(article.source_name, article.source_url, article.stand),
+        buttons=related_buttons(session, article),
+    )
+    hint_if_unverified(dispatcher, article.to_verify, article.source_url)
+    return [SlotSet("topic", article.topic)]
 
 
 class ActionAnswerFunding(KnowledgeAction):

@@ -1,21 +1,38 @@
 """Rasa's REST channel, made safe (runs INSIDE the Rasa server process, Python 3.10 / Rasa 3.6).
 
 Registered in bot/credentials.yml instead of the built-in ``rest`` channel; the URL stays
-``/webhooks/rest/webhook`` and the request/response format is unchanged. It adds three things:
+``/webhooks/rest/webhook`` and the request/response format is unchanged. It adds:
 
 * an empty or whitespace-only message gets a clear answer (``utter_empty_message``) and is not processed;
 * a user message never goes unanswered: if the turn produced no bot message (the action server is down,
-  an action crashed) the user gets ``utter_technical_problem``, unless the conversation is paused;
+  an action crashed) the user gets ``utter_technical_problem``;
 * a bot message ``{"custom": {"delete_conversation": true}}`` (sent by ``action_delete_conversation``) is
-  removed from the reply and the stored conversation is deleted after the turn.
+  removed from the reply and the stored conversation is deleted after the turn;
+* human hand-off: while the conversation is paused (``action_handoff_create`` returned ``ConversationPaused``)
+  Rasa stores the user message but runs no policy. The message is forwarded to the adviser console
+  (``POST {CONSOLE_URL}/api/inbound``), and the user gets the console's pending messages (adviser replies) or
+  the acknowledgement ``utter_handoff_waiting``. If the console is unreachable the message is still in the
+  tracker; the user gets the acknowledgement and a warning is logged;
+* in a conversation that ever had a hand-off (a ``pause`` event in the tracker) every reply also carries the
+  pending outbox messages (adviser replies, the bot's "I'm back" after the adviser closed), before the bot's
+  answer to this message. Other conversations make no call to the console;
+* ``GET /webhooks/rest/outbox?sender=ID`` returns the pending outbox messages (a JSON list like the webhook's
+  reply) so a web chat or REST client can poll adviser replies.
+
+Environment: ``CONSOLE_URL`` (default ``http://127.0.0.1:8000``), ``CONSOLE_INBOUND_TOKEN`` (sent as
+``X-Inbound-Token``), ``CONSOLE_TIMEOUT`` (seconds, default 3).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import quote
 
+import aiohttp
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
 from sanic import Blueprint, response
@@ -26,6 +43,14 @@ log = logging.getLogger(__name__)
 
 DELETE_MARKER = "delete_conversation"
 MAX_SENDER_LENGTH = 200
+WAITING_RESPONSE = "utter_handoff_waiting"
+WAITING_FALLBACK = "Deine Nachricht ist angekommen. Eine Beraterin antwortet hier im Chat."
+PAUSE_EVENT = "pause"
+DEFAULT_CONSOLE_URL = "http://127.0.0.1:8000"
+
+
+class ConsoleUnavailable(Exception):
+    """The adviser console could not be reached or refused the request."""
 
 
 class SafeRestInput(RestInput):
@@ -39,6 +64,20 @@ class SafeRestInput(RestInput):
         @webhook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
             return response.json({"status": "ok"})
+
+        @webhook.route("/outbox", methods=["GET"])
+        async def outbox(request: Request) -> HTTPResponse:
+            sender_id = request.args.get("sender")
+            if not sender_id or len(sender_id) > MAX_SENDER_LENGTH:
+                return response.json({"error": "Parameter 'sender' (max. 200 Zeichen) fehlt"}, status=400)
+            agent = request.app.ctx.agent
+            if not await _had_handoff(agent, sender_id):
+                return response.json([])
+            try:
+                return response.json(await console_outbox(sender_id))
+            except ConsoleUnavailable as exc:
+                log.warning("adviser console unreachable, outbox not polled (conversation %s): %s", sender_id, exc)
+                return response.json({"error": "Die Nachrichten können gerade nicht abgerufen werden."}, status=503)
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
@@ -55,22 +94,32 @@ class SafeRestInput(RestInput):
             if not text or not text.strip():
                 return response.json(await _render(agent, sender_id, "utter_empty_message"))
 
+            input_channel = self._extract_input_channel(request)
             collector = CollectingOutputChannel()
             await on_new_message(
                 UserMessage(
                     text,
                     collector,
                     sender_id,
-                    input_channel=self._extract_input_channel(request),
+                    input_channel=input_channel,
                     metadata=self.get_metadata(request),
                 )
             )
             messages = [m for m in collector.messages if not _is_delete_marker(m)]
             if len(messages) != len(collector.messages):
                 await delete_conversation(agent, sender_id)
-            elif not messages and not await _is_paused(agent, sender_id):
+                return response.json(messages)
+            if not messages and await _is_paused(agent, sender_id):
+                return response.json(await _paused_reply(agent, sender_id, text, input_channel))
+            if not messages:
                 log.warning("no bot message for a user message (conversation %s)", sender_id)
                 messages = await _render(agent, sender_id, "utter_technical_problem")
+            if await _had_handoff(agent, sender_id):
+                try:
+                    messages = await console_outbox(sender_id) + messages
+                except ConsoleUnavailable as exc:
+                    log.warning("adviser console unreachable, outbox not delivered (conversation %s): %s",
+                                sender_id, exc)
             return response.json(messages)
 
         return webhook
@@ -88,12 +137,105 @@ async def _render(agent: Any, sender_id: str, utter_action: str) -> list[dict[st
     if not message:
         return []
     message = {k: v for k, v in message.items() if k in ("text", "buttons", "image", "custom") and v}
-    return [{"recipient_id": sender_id, **message}]
+    return [{"recipient_id": sender_id, **message}] if message else []
 
 
 async def _is_paused(agent: Any, sender_id: str) -> bool:
     tracker = await agent.tracker_store.retrieve(sender_id)
     return bool(tracker and tracker.is_paused())
+
+
+async def _paused_reply(agent: Any, sender_id: str, text: str, channel: str) -> list[dict[str, Any]]:
+    """A message in a paused conversation: to the adviser console; pending replies or an acknowledgement back."""
+    try:
+        result = await console_inbound(sender_id, text, channel)
+    except ConsoleUnavailable as exc:
+        log.warning("adviser console unreachable; user message kept in the tracker only (conversation %s): %s",
+                    sender_id, exc)
+        result = {}
+    if result and not result.get("stored"):
+        log.warning("paused conversation without an open hand-off in the console (conversation %s)", sender_id)
+    messages = _messages(sender_id, result.get("messages"))
+    if messages:
+        return messages
+    return await _render(agent, sender_id, WAITING_RESPONSE) or [{"recipient_id": sender_id, "text": WAITING_FALLBACK}]
+
+
+async def _had_handoff(agent: Any, sender_id: str) -> bool:
+    """Whether the conversation was ever paused (handed to an adviser), in any session.
+
+    SQL tracker store: one indexed query. Other stores: the full tracker is read.
+    """
+    store = _innermost(agent.tracker_store)
+    if hasattr(store, "SQLEvent") and hasattr(store, "session_scope"):
+        with store.session_scope() as session:
+            row = (
+                session.query(store.SQLEvent.id)
+                .filter(store.SQLEvent.sender_id == sender_id, store.SQLEvent.type_name == PAUSE_EVENT)
+                .first()
+            )
+        return row is not None
+    tracker = await agent.tracker_store.retrieve_full_tracker(sender_id)
+    return bool(tracker and any(getattr(e, "type_name", None) == PAUSE_EVENT for e in tracker.events))
+
+
+# --- the adviser console (channels/console, FastAPI) -------------------------------------------------------
+
+
+def _console_url() -> str:
+    return (os.environ.get("CONSOLE_URL") or DEFAULT_CONSOLE_URL).rstrip("/")
+
+
+def _console_headers() -> dict[str, str]:
+    token = os.environ.get("CONSOLE_INBOUND_TOKEN")
+    return {"X-Inbound-Token": token} if token else {}
+
+
+def _console_timeout() -> aiohttp.ClientTimeout:
+    try:
+        seconds = float(os.environ.get("CONSOLE_TIMEOUT") or 3)
+    except ValueError:
+        seconds = 3.0
+    return aiohttp.ClientTimeout(total=seconds)
+
+
+async def _console_call(method: str, path: str, payload: dict[str, Any] | None = None) -> dict[str, Any]:
+    try:
+        async with aiohttp.ClientSession(timeout=_console_timeout(), headers=_console_headers()) as session:
+            async with session.request(method, _console_url() + path, json=payload) as resp:
+                if resp.status >= 400:
+                    raise ConsoleUnavailable(f"HTTP {resp.status}")
+                body = await resp.json(content_type=None)
+    except ConsoleUnavailable:
+        raise
+    except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:  # noqa: UP041 - Python 3.10
+        raise ConsoleUnavailable(f"{type(exc).__name__}: {exc}") from exc
+    if not isinstance(body, dict):
+        raise ConsoleUnavailable("answer is not a JSON object")
+    return body
+
+
+def _messages(sender_id: str, raw: Any) -> list[dict[str, Any]]:
+    """Rasa-style bot messages from the console's answer (each with ``recipient_id``)."""
+    if not isinstance(raw, list):
+        return []
+    return [{**m, "recipient_id": m.get("recipient_id") or sender_id} for m in raw if isinstance(m, dict)]
+
+
+async def console_inbound(sender_id: str, text: str, channel: str) -> dict[str, Any]:
+    """Store the user message in the open hand-off; returns ``{"stored": bool, "messages": [...]}``."""
+    return await _console_call(
+        "POST", "/api/inbound", {"conversation_id": sender_id, "text": text, "channel": channel}
+    )
+
+
+async def console_outbox(sender_id: str) -> list[dict[str, Any]]:
+    """Pending outbox messages of the conversation (the console marks them delivered)."""
+    body = await _console_call("GET", f"/api/outbox/{quote(sender_id, safe='')}")
+    return _messages(sender_id, body.get("messages"))
+
+
+# --- deletion ------------------------------------------------------------------------------------------------
 
 
 def _innermost(store: Any) -> Any:

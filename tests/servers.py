@@ -1,20 +1,23 @@
-"""Start the real action server and Rasa server as subprocesses on free loopback ports."""
+"""Start the real action server, Rasa server and adviser console as subprocesses on free loopback ports."""
 
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import socket
 import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 from tests.rasa_cli import MODEL, RASA, ROOT, rasa_env
 
 APP_PYTHON = ROOT / ".venv" / "bin" / "python"
+CONSOLE_HEALTH = "/healthz"
 
 
 def free_port() -> int:
@@ -65,6 +68,19 @@ class Stack:
     actions: Process
     rasa: Process
     rasa_url: str
+    rasa_token: str = ""  # Rasa's --auth-token: query parameter ``token`` of its HTTP API
+    console: Process | None = None
+    console_url: str = ""
+    inbound_token: str = ""  # X-Inbound-Token shared by the REST channel and the console
+    adviser_user: str = ""  # an adviser account of the console, created for the tests
+    adviser_password: str = ""
+    adviser_token: str = ""  # bearer token of that account for the console's JSON API (/api/v1)
+    env: dict[str, str] = field(default_factory=dict)  # the environment all processes got
+
+    @property
+    def api(self) -> dict[str, str]:
+        """Query parameters for Rasa's HTTP API (``params=stack.api``)."""
+        return {"token": self.rasa_token} if self.rasa_token else {}
 
     def say(self, sender: str, message: object, timeout: float = 30) -> list[dict]:
         r = httpx.post(
@@ -73,25 +89,67 @@ class Stack:
         r.raise_for_status()
         return r.json()
 
+    def outbox(self, sender: str, timeout: float = 30) -> list[dict]:
+        """Pending adviser / bot messages of a conversation, as a REST client polls them."""
+        r = httpx.get(f"{self.rasa_url}/webhooks/rest/outbox", params={"sender": sender}, timeout=timeout)
+        r.raise_for_status()
+        return r.json()
+
     def parse(self, text: str) -> dict:
-        r = httpx.post(f"{self.rasa_url}/model/parse", json={"text": text}, timeout=30)
+        r = httpx.post(f"{self.rasa_url}/model/parse", json={"text": text}, params=self.api, timeout=30)
+        r.raise_for_status()
+        return r.json()
+
+    def tracker(self, sender: str) -> dict:
+        r = httpx.get(f"{self.rasa_url}/conversations/{sender}/tracker", params=self.api, timeout=30)
         r.raise_for_status()
         return r.json()
 
     def stop(self) -> None:
         self.rasa.stop()
+        if self.console:
+            self.console.stop()
         self.actions.stop()
 
 
+def console_cli(env: dict[str, str], *args: str, stdin: str = "") -> str:
+    """``python -m channels.console.cli ARGS`` (accounts of the adviser console); returns its output."""
+    done = subprocess.run(
+        [str(APP_PYTHON), "-m", "channels.console.cli", *args],
+        cwd=ROOT, env=env, input=stdin, capture_output=True, text=True, timeout=120,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"console cli {' '.join(args[:1])} failed: {done.stdout}{done.stderr}")
+    return done.stdout
+
+
+def create_adviser(env: dict[str, str], username: str, password: str, role: str = "adviser") -> str:
+    """An adviser account (password on standard input); returns a personal API token for the JSON API."""
+    console_cli(env, "create-user", username, "--role", role, "--password-stdin", stdin=password + "\n")
+    return console_cli(env, "issue-token", username).strip().splitlines()[-1].strip()
+
+
 def start_stack(
-    workdir: Path, kb_url: str, endpoints: str = "bot/endpoints.yml", **extra_env: str
+    workdir: Path, kb_url: str, endpoints: str = "bot/endpoints.yml", console: bool = True, **extra_env: str
 ) -> Stack:
-    """Action server + Rasa server; ``endpoints`` and ``extra_env`` select e.g. the production stores."""
-    action_port, rasa_port = free_port(), free_port()
+    """Action server + adviser console + Rasa server (with ``--auth-token``); ``endpoints`` and ``extra_env``
+    select e.g. the production stores. All three share the knowledge-base database (hand-offs live there)."""
+    action_port, rasa_port, console_port = free_port(), free_port(), free_port()
+    rasa_url, console_url = f"http://127.0.0.1:{rasa_port}", f"http://127.0.0.1:{console_port}"
+    rasa_token = secrets.token_hex(24)
     env = rasa_env(
         KB_DATABASE_URL=kb_url,
         ACTION_SERVER_URL=f"http://127.0.0.1:{action_port}/webhook",
         TRACKER_DB_PATH=str(workdir / "tracker.sqlite3"),
+        RASA_URL=rasa_url,
+        RASA_TOKEN=rasa_token,
+        CONSOLE_URL=console_url,
+        CONSOLE_HOST="127.0.0.1",
+        CONSOLE_PORT=str(console_port),
+        CONSOLE_INBOUND_TOKEN=secrets.token_urlsafe(24),
+        CONSOLE_SECRET_KEY=secrets.token_urlsafe(32),
+        CONSOLE_ADMIN_USER="e2e-admin",
+        CONSOLE_ADMIN_PASSWORD=secrets.token_urlsafe(16),
         **extra_env,
     )
     actions = Process(
@@ -105,13 +163,50 @@ def start_stack(
     rasa = Process(
         "rasa server",
         [
-            str(RASA), "run", "--model", str(MODEL), "--enable-api", "--port", str(rasa_port),
-            "--endpoints", endpoints, "--credentials", "bot/credentials.yml",
+            str(RASA), "run", "--model", str(MODEL), "--enable-api", f"--auth-token={rasa_token}",
+            "--port", str(rasa_port), "--endpoints", endpoints, "--credentials", "bot/credentials.yml",
         ],
         env,
         workdir / "rasa.log",
-        f"http://127.0.0.1:{rasa_port}/status",
+        f"{rasa_url}/status?token={rasa_token}",
     )
-    actions.start()
-    rasa.start()
-    return Stack(actions, rasa, f"http://127.0.0.1:{rasa_port}")
+    stack = Stack(actions, rasa, rasa_url, rasa_token=rasa_token, console_url=console_url,
+                  inbound_token=env["CONSOLE_INBOUND_TOKEN"], env=env)
+    try:
+        actions.start()
+        if console:
+            stack.console = Process(
+                "adviser console",
+                [str(APP_PYTHON), "-m", "channels.console"],
+                env,
+                workdir / "console.log",
+                f"{console_url}{CONSOLE_HEALTH}",
+            )
+            stack.console.start(timeout=60)
+            stack.adviser_user, stack.adviser_password = "e2e-adviser", secrets.token_urlsafe(16)
+            stack.adviser_token = create_adviser(env, stack.adviser_user, stack.adviser_password)
+        rasa.start()
+    except BaseException:
+        stack.stop()
+        raise
+    return stack
+
+
+_shared: Stack | None = None
+
+
+def shared_stack(kb_url: str, workdir: Path, config: Any) -> Stack:
+    """One stack for the whole pytest session, used by tests/e2e and tests/browser alike; stopped at the end of
+    the session (``config.add_cleanup``)."""
+    global _shared
+    if _shared is None:
+        _shared = start_stack(workdir, kb_url)
+
+        def stop() -> None:
+            global _shared
+            if _shared is not None:
+                _shared.stop()
+                _shared = None
+
+        config.add_cleanup(stop)
+    return _shared

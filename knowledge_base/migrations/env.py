@@ -2,6 +2,7 @@
 
 from alembic import context
 
+import channels.handoff.models  # noqa: F401,E402  (hand-off tables share the application database)
 from knowledge_base.db import make_engine
 from knowledge_base.models import Base
 

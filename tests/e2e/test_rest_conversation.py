@@ -101,7 +101,7 @@ def test_deletion_removes_the_stored_conversation(stack: Stack) -> None:
     stack.say(who, "Was ist BAB?")
     assert "löschen" in texts(stack.say(who, "Bitte lösch meine Daten"))
     assert "gelöscht" in texts(stack.say(who, "/affirm"))
-    tracker = httpx.get(f"{stack.rasa_url}/conversations/{who}/tracker").json()
+    tracker = stack.tracker(who)
     assert not [e for e in tracker["events"] if e.get("event") == "user"]
 
 

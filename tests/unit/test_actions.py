@@ -151,11 +151,6 @@ def test_parttime_mentions_7a() -> None:
     assert "7a" in article["summary"] + article["body"] + article["source"]
 
 
-def test_request_human_is_honest_about_handoff() -> None:
-    msgs, _ = run(ActionAnswerTopic(), tracker("Ich will mit einem Menschen reden", "request_human"))
-    assert responses(msgs)[:2] == ["utter_handoff_not_yet", "utter_article"]
-
-
 def test_training_pay_table_from_kb() -> None:
     msgs, _ = run(ActionAnswerTrainingPay(), tracker("Was verdient man?", "ask_training_pay"))
     assert responses(msgs)[0] == "utter_training_pay"

@@ -1,0 +1,17 @@
+"""``python -m channels.console``: run the console with uvicorn on CONSOLE_HOST:CONSOLE_PORT (127.0.0.1:8000)."""
+
+from __future__ import annotations
+
+import uvicorn
+
+from channels.console.app import create_app
+from channels.console.settings import ConsoleSettings
+
+
+def main() -> None:
+    settings = ConsoleSettings.from_env()
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,216 @@
+"""JSON API for the same operations as the pages (``/api/v1``), authenticated with a personal bearer token."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+
+from channels.console import workflow
+from channels.console.deps import DB, ApiAdviser
+from channels.console.templating import waiting_minutes
+from channels.handoff import service
+from channels.handoff.models import Handoff
+
+router = APIRouter(prefix="/api/v1", tags=["Übergaben"])
+
+
+class MessageOut(BaseModel):
+    role: str = Field(description="user | adviser | system")
+    text: str
+    at: dt.datetime
+    adviser: str | None = None
+
+
+class NoteOut(BaseModel):
+    text: str
+    at: dt.datetime
+    adviser: str | None = None
+
+
+class HandoffOut(BaseModel):
+    id: int
+    conversation_id: str
+    channel: str
+    status: str = Field(description="waiting | assigned | closed")
+    reason: str
+    topic: str | None
+    persona: str | None = Field(description="du | Sie, aus der Zusammenfassung")
+    contact: str | None
+    created_at: dt.datetime
+    waiting_minutes: int = Field(description="Minuten seit der Übergabe (bis zum Abschluss)")
+    assigned_to: str | None
+    closed_at: dt.datetime | None
+    outcome: str | None
+
+
+class HandoffDetailOut(HandoffOut):
+    summary: dict[str, Any]
+    transcript: list[dict[str, Any]]
+    thread: list[MessageOut]
+    notes: list[NoteOut]
+    bot_resumed: bool | None = Field(description="nur bei abgeschlossenen: ist der Bot wieder aktiv?")
+
+
+class TextIn(BaseModel):
+    text: str = Field(min_length=1, max_length=service.MAX_TEXT)
+
+
+class CloseIn(BaseModel):
+    outcome: str = Field("", max_length=300)
+
+
+class ResumeOut(BaseModel):
+    resumed: bool
+    bot_messages: list[dict[str, Any]] = Field(description="an die Person zugestellte Bot-Nachrichten")
+    error: str | None = None
+
+
+class CloseOut(BaseModel):
+    handoff: HandoffOut
+    resume: ResumeOut
+
+
+def _out(handoff: Handoff) -> HandoffOut:
+    return HandoffOut(
+        id=handoff.id,
+        conversation_id=handoff.conversation_id,
+        channel=handoff.channel,
+        status=handoff.status,
+        reason=handoff.reason,
+        topic=handoff.topic,
+        persona=_text((handoff.summary or {}).get("persona")),
+        contact=handoff.contact,
+        created_at=handoff.created_at,
+        waiting_minutes=waiting_minutes(handoff.created_at, handoff.closed_at),
+        assigned_to=handoff.adviser.username if handoff.adviser else None,
+        closed_at=handoff.closed_at,
+        outcome=handoff.outcome,
+    )
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _detail(db: Session, handoff: Handoff) -> HandoffDetailOut:
+    return HandoffDetailOut(
+        **_out(handoff).model_dump(),
+        summary=handoff.summary or {},
+        transcript=handoff.transcript or [],
+        thread=[
+            MessageOut(role=m.role, text=m.text, at=m.created_at, adviser=m.adviser.username if m.adviser else None)
+            for m in handoff.messages
+        ],
+        notes=[
+            NoteOut(text=n.text, at=n.created_at, adviser=n.adviser.username if n.adviser else None)
+            for n in handoff.notes
+        ],
+        bot_resumed=workflow.is_resumed(db, handoff.id) if handoff.status == "closed" else None,
+    )
+
+
+def _get(db: Session, handoff_id: int) -> Handoff:
+    handoff = service.get_handoff(db, handoff_id)
+    if handoff is None:
+        raise HTTPException(404, "Diese Übergabe gibt es nicht.")
+    return handoff
+
+
+def _conflict(db: Session, handoff_id: int, exc: service.HandoffError) -> HTTPException:
+    if db.get(Handoff, handoff_id) is None:
+        return HTTPException(404, "Diese Übergabe gibt es nicht.")
+    return HTTPException(409, str(exc))
+
+
+def _resume_out(result: workflow.ResumeResult) -> ResumeOut:
+    return ResumeOut(resumed=result.resumed, bot_messages=result.messages, error=result.error)
+
+
+@router.get("/handoffs", response_model=list[HandoffOut], summary="Übergaben (Eingang), älteste zuerst")
+def list_handoffs(
+    adviser: ApiAdviser,
+    db: DB,
+    status: str | None = Query(None, pattern="^(waiting|assigned|closed)$", description="ohne: alle offenen"),
+    topic: str | None = Query(None, max_length=200, description="Teiltext des Themas"),
+    min_wait_minutes: int | None = Query(None, ge=0),
+) -> list[HandoffOut]:
+    f = service.InboxFilter(status=status, topic=topic, min_wait_minutes=min_wait_minutes)
+    return [_out(h) for h in service.list_handoffs(db, f)]
+
+
+@router.get("/handoffs/{handoff_id}", response_model=HandoffDetailOut, summary="Eine Übergabe (wird protokolliert)")
+def get_handoff(handoff_id: int, adviser: ApiAdviser,
+                db: DB) -> HandoffDetailOut:
+    handoff = _get(db, handoff_id)
+    workflow.audit_read(db, adviser, handoff_id)
+    db.commit()
+    return _detail(db, handoff)
+
+
+@router.post("/handoffs/{handoff_id}/reply", response_model=MessageOut, status_code=201,
+             summary="Antwort an die Person (über ihren Kanal zugestellt)")
+def reply(handoff_id: int, body: TextIn, adviser: ApiAdviser,
+          db: DB) -> MessageOut:
+    try:
+        message = service.add_adviser_reply(db, handoff_id, adviser, body.text)
+    except service.HandoffError as exc:
+        raise _conflict(db, handoff_id, exc) from exc
+    db.commit()
+    return MessageOut(role=message.role, text=message.text, at=message.created_at, adviser=adviser.username)
+
+
+@router.post("/handoffs/{handoff_id}/notes", response_model=NoteOut, status_code=201, summary="Interne Notiz")
+def add_note(handoff_id: int, body: TextIn, adviser: ApiAdviser,
+             db: DB) -> NoteOut:
+    try:
+        note = service.add_note(db, handoff_id, adviser, body.text)
+    except service.HandoffError as exc:
+        raise _conflict(db, handoff_id, exc) from exc
+    db.commit()
+    return NoteOut(text=note.text, at=note.created_at, adviser=adviser.username)
+
+
+@router.post("/handoffs/{handoff_id}/assign", response_model=HandoffOut, summary="Mir zuweisen")
+def assign(handoff_id: int, adviser: ApiAdviser, db: DB) -> HandoffOut:
+    try:
+        service.assign(db, handoff_id, adviser)
+    except service.HandoffError as exc:
+        raise _conflict(db, handoff_id, exc) from exc
+    db.commit()
+    return _out(_get(db, handoff_id))
+
+
+@router.post("/handoffs/{handoff_id}/close", response_model=CloseOut,
+             summary="Abschließen und den Bot fortsetzen (er meldet sich zurück)")
+def close(request: Request, handoff_id: int, body: CloseIn, adviser: ApiAdviser,
+          db: DB) -> CloseOut:
+    try:
+        _, result = workflow.close_and_resume(db, request.app.state.settings, handoff_id, adviser, body.outcome)
+    except service.HandoffError as exc:
+        raise _conflict(db, handoff_id, exc) from exc
+    return CloseOut(handoff=_out(_get(db, handoff_id)), resume=_resume_out(result))
+
+
+@router.post("/handoffs/{handoff_id}/resume", response_model=ResumeOut,
+             summary="Bot erneut fortsetzen, falls Rasa beim Abschließen nicht erreichbar war")
+def resume(request: Request, handoff_id: int, adviser: ApiAdviser,
+           db: DB) -> ResumeOut:
+    handoff = _get(db, handoff_id)
+    try:
+        result = workflow.resume_bot(db, request.app.state.settings, handoff, adviser)
+    except service.HandoffError as exc:
+        raise _conflict(db, handoff_id, exc) from exc
+    return _resume_out(result)
+
+
+@router.get("/handoffs/{handoff_id}/export", response_model=dict[str, Any], summary="Export als JSON")
+def export(handoff_id: int, adviser: ApiAdviser, db: DB) -> dict[str, Any]:
+    handoff = _get(db, handoff_id)
+    data = service.export(handoff)
+    service.audit(db, adviser, "export", handoff_id)
+    db.commit()
+    return data

@@ -1,0 +1,183 @@
+"""The console application: ``create_app(settings)``; ``uvicorn channels.console.app:app`` uses the environment."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from channels.console import api, auth, inbound, pages
+from channels.console.accounts import ensure_admin
+from channels.console.deps import LoginRequired, PageError, render
+from channels.console.security import LoginLimiter, SessionSigner
+from channels.console.settings import ConsoleSettings
+from channels.console.templating import make_templates
+from knowledge_base.db import make_engine, make_session_factory, session_scope
+
+log = logging.getLogger(__name__)
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+)
+API_PREFIXES = ("/api/", "/docs", "/redoc", "/openapi.json")
+
+
+class SecurityHeaders:
+    """Strict headers on every response; the pages also get a CSP without inline scripts and no caching."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope.get("path", "")
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers += [
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"referrer-policy", b"same-origin"),
+                    (b"x-frame-options", b"DENY"),
+                ]
+                if not path.startswith(("/docs", "/redoc", "/static/")):
+                    headers.append((b"content-security-policy", CSP.encode()))
+                if not path.startswith("/static/"):
+                    headers.append((b"cache-control", b"no-store"))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def setup(settings: ConsoleSettings, factory: Any) -> None:
+    """Migrate the database and create the first admin if there is none (its password is printed once)."""
+    from knowledge_base.migrate import upgrade
+
+    upgrade(settings.database_url)
+    with session_scope(factory) as session:
+        result = ensure_admin(session, settings.admin_user, settings.admin_password)
+        if result.created:
+            print_created_admin(result.adviser.username, result.password)
+
+
+def print_created_admin(username: str, password: str | None) -> None:
+    if password:
+        print(
+            f"Erstes Administrationskonto angelegt: Benutzername {username!r}, Passwort {password!r} "
+            "(wird nur dieses eine Mal angezeigt)",
+            file=sys.stderr,
+            flush=True,
+        )
+    else:
+        print(f"Erstes Administrationskonto {username!r} angelegt (Passwort aus CONSOLE_ADMIN_PASSWORD)",
+              file=sys.stderr, flush=True)
+
+
+def _wants_page(request: Request) -> bool:
+    return not request.url.path.startswith(API_PREFIXES)
+
+
+def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
+    settings = settings or ConsoleSettings.from_env()
+    engine = make_engine(settings.database_url)
+    factory = make_session_factory(engine)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if settings.auto_setup:
+            setup(settings, factory)
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="Beratungskonsole – Berufsorientierungs-Assistent Hessen",
+        description="Übergaben vom Bot an die Beratung: Eingang, Gespräch, Antworten, Notizen, Abschluss, Export. "
+        "Authentifizierung mit persönlichem API-Token (`python -m channels.console.cli issue-token NAME`).",
+        version="1.0",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.session_factory = factory
+    app.state.signer = SessionSigner(settings.secret_key, settings.session_max_age)
+    app.state.limiter = LoginLimiter(settings.login_max_failures, settings.login_window)
+    app.state.templates = make_templates()
+
+    app.add_middleware(SecurityHeaders)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.include_router(auth.router, include_in_schema=False)
+    app.include_router(pages.router, include_in_schema=False)
+    app.include_router(api.router)
+    app.include_router(inbound.router)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.exception_handler(LoginRequired)
+    async def login_required(request: Request, _: LoginRequired) -> Response:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        url = "/login" if request.method != "GET" or target == "/" else f"/login?next={_quote(target)}"
+        return RedirectResponse(url, status_code=303)
+
+    @app.exception_handler(PageError)
+    async def page_error(request: Request, exc: PageError) -> Response:
+        return render(request, "error.html", {"message": exc.message, "back": exc.back, "status": exc.status},
+                      exc.status)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if _wants_page(request) and exc.status_code in (404, 405):
+            message = "Diese Seite gibt es nicht." if exc.status_code == 404 else "Diese Aktion ist hier nicht möglich."
+            return render(request, "error.html", {"message": message, "back": "/", "status": exc.status_code},
+                          exc.status_code)
+        return await http_exception_handler(request, exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        if _wants_page(request):
+            return render(request, "error.html", {
+                "message": "Die Eingabe ist ungültig (zu lang oder unvollständig). Bitte prüfen Sie das Formular.",
+                "back": request.headers.get("referer") if _same_site(request) else "/", "status": 400,
+            }, 400)
+        return await request_validation_exception_handler(request, exc)
+
+    return app
+
+
+def _quote(path: str) -> str:
+    from urllib.parse import quote
+
+    return quote(path, safe="/")
+
+
+def _same_site(request: Request) -> bool:
+    referer = request.headers.get("referer") or ""
+    return referer.startswith(str(request.base_url))
+
+
+_app: FastAPI | None = None
+
+
+def __getattr__(name: str) -> FastAPI:
+    """``channels.console.app:app`` for uvicorn, built from the environment on first access (not on import)."""
+    global _app
+    if name == "app":
+        if _app is None:
+            _app = create_app()
+        return _app
+    raise AttributeError(name)

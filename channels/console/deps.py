@@ -1,0 +1,148 @@
+"""Request dependencies shared by the pages and the APIs: settings, database session, who is logged in, CSRF,
+API token, and rendering of German pages."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Annotated, Any
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.responses import HTMLResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from channels.console.security import (
+    SESSION_COOKIE,
+    SessionData,
+    SessionSigner,
+    password_fingerprint,
+    same,
+    token_hash,
+)
+from channels.console.settings import ConsoleSettings
+from channels.handoff.models import Adviser
+
+CSRF_FIELD = "csrf_token"
+
+
+class PageError(Exception):
+    """Rendered as a German error page with this status."""
+
+    def __init__(self, status: int, message: str, back: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.back = back
+
+
+class LoginRequired(Exception):
+    """Not logged in (or the session expired): redirect to the login page."""
+
+
+def get_settings(request: Request) -> ConsoleSettings:
+    return request.app.state.settings
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    """A session per request; handlers commit what they change, anything else is rolled back."""
+    session: Session = request.app.state.session_factory()
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+def read_session(request: Request) -> SessionData | None:
+    signer: SessionSigner = request.app.state.signer
+    return signer.loads(request.cookies.get(SESSION_COOKIE))
+
+
+def set_session_cookie(request: Request, response: Any, data: SessionData) -> None:
+    settings = get_settings(request)
+    response.set_cookie(
+        SESSION_COOKIE,
+        request.app.state.signer.dumps(data),
+        max_age=settings.session_max_age,
+        path="/",
+        secure=settings.secure_cookies,
+        httponly=True,
+        samesite="lax",
+    )
+
+
+def clear_session_cookie(request: Request, response: Any) -> None:
+    response.delete_cookie(
+        SESSION_COOKIE, path="/", secure=get_settings(request).secure_cookies, httponly=True, samesite="lax"
+    )
+
+
+async def csrf_protect(request: Request) -> None:
+    """Every POST of a page form must carry the CSRF token of the session (router-wide dependency)."""
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return
+    data = read_session(request)
+    form = await request.form()
+    token = form.get(CSRF_FIELD)
+    if data is None or not isinstance(token, str) or not same(token, data.csrf):
+        raise PageError(
+            403,
+            "Das Formular ist abgelaufen oder ungültig (Schutz vor gefälschten Anfragen). "
+            "Bitte laden Sie die Seite neu, melden Sie sich gegebenenfalls wieder an und versuchen Sie es erneut.",
+        )
+    request.state.csrf = data.csrf
+
+
+DB = Annotated[Session, Depends(get_db)]
+
+
+def current_adviser(request: Request, db: DB) -> Adviser:
+    data = read_session(request)
+    if data is None or data.uid is None:
+        raise LoginRequired()
+    adviser = db.get(Adviser, data.uid)
+    if adviser is None or not adviser.active or not same(data.pw, password_fingerprint(adviser.password_hash)):
+        raise LoginRequired()
+    request.state.adviser = adviser
+    request.state.csrf = data.csrf
+    return adviser
+
+
+CurrentAdviser = Annotated[Adviser, Depends(current_adviser)]
+
+
+def admin_required(adviser: CurrentAdviser) -> Adviser:
+    if adviser.role != "admin":
+        raise PageError(403, "Diese Seite ist nur für Administratorinnen und Administratoren zugänglich.")
+    return adviser
+
+
+AdminAdviser = Annotated[Adviser, Depends(admin_required)]
+_bearer = HTTPBearer(auto_error=False, description="Persönliches API-Token (CLI: issue-token)")
+
+
+def api_adviser(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)], db: DB) -> Adviser:
+    unauthorized = HTTPException(401, "Gültiges API-Token erforderlich", headers={"WWW-Authenticate": "Bearer"})
+    if credentials is None or not credentials.credentials:
+        raise unauthorized
+    adviser = db.scalar(
+        select(Adviser).where(Adviser.api_token_hash == token_hash(credentials.credentials), Adviser.active.is_(True))
+    )
+    if adviser is None:
+        raise unauthorized
+    return adviser
+
+
+ApiAdviser = Annotated[Adviser, Depends(api_adviser)]
+
+
+def render(request: Request, template: str, context: dict[str, Any] | None = None, status: int = 200) -> HTMLResponse:
+    ctx = {
+        "adviser": getattr(request.state, "adviser", None),
+        "csrf_token": getattr(request.state, "csrf", ""),
+        "csrf_field": CSRF_FIELD,
+        "now": dt.datetime.now(dt.UTC).replace(tzinfo=None),
+        **(context or {}),
+    }
+    return request.app.state.templates.TemplateResponse(request, template, ctx, status_code=status)

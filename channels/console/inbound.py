@@ -1,0 +1,58 @@
+"""Endpoints for the channels (Rasa REST channel, web chat): user messages during a hand-off, pending outbox.
+
+Authenticated with the shared secret ``CONSOLE_INBOUND_TOKEN`` in the header ``X-Inbound-Token``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Request
+from pydantic import BaseModel, Field
+
+from channels.console.deps import DB
+from channels.console.security import same
+from channels.handoff import dispatch, service
+
+router = APIRouter(prefix="/api", tags=["Kanäle"])
+
+
+def inbound_token(request: Request, x_inbound_token: str | None = Header(None)) -> None:
+    expected = request.app.state.settings.inbound_token
+    if not expected:
+        raise HTTPException(503, "CONSOLE_INBOUND_TOKEN ist nicht gesetzt; Kanal-Schnittstelle abgeschaltet.")
+    if not same(x_inbound_token, expected):
+        raise HTTPException(401, "Ungültiges X-Inbound-Token")
+
+
+class InboundIn(BaseModel):
+    conversation_id: str = Field(min_length=1, max_length=200, description="Rasa sender id")
+    text: str = Field(max_length=20_000)
+    channel: str | None = Field(None, max_length=30, description="rest | web | telegram …")
+
+
+class OutboxOut(BaseModel):
+    messages: list[dict[str, Any]] = Field(
+        description='Rasa-artige Bot-Nachrichten, z. B. {"recipient_id": …, "text": …}; jetzt als zugestellt markiert'
+    )
+
+
+class InboundOut(OutboxOut):
+    stored: bool = Field(description="true: die Nachricht gehört zu einer offenen Übergabe und wurde gespeichert")
+
+
+@router.post("/inbound", response_model=InboundOut, dependencies=[Depends(inbound_token)],
+             summary="Nachricht der Person während einer Übergabe speichern; ausstehende Nachrichten abholen")
+def inbound(body: InboundIn, db: DB) -> InboundOut:
+    stored = bool(body.text.strip()) and service.add_user_message(db, body.conversation_id, body.text) is not None
+    messages = dispatch.take_pending(db, body.conversation_id)
+    db.commit()
+    return InboundOut(stored=stored, messages=messages)
+
+
+@router.get("/outbox/{conversation_id:path}", response_model=OutboxOut, dependencies=[Depends(inbound_token)],
+            summary="Ausstehende Nachrichten für ein Gespräch abholen (werden als zugestellt markiert)")
+def outbox(conversation_id: str, db: DB) -> OutboxOut:
+    messages = dispatch.take_pending(db, conversation_id)
+    db.commit()
+    return OutboxOut(messages=messages)

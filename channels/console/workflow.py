@@ -1,0 +1,89 @@
+"""Steps shared by the pages and the JSON API: audited reading, closing with resuming the bot, retrying that."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from channels.console.settings import ConsoleSettings
+from channels.handoff import dispatch, rasa_client, service
+from channels.handoff.models import Adviser, AuditEntry, Handoff, utcnow
+
+log = logging.getLogger(__name__)
+
+READ_AUDIT_WINDOW = dt.timedelta(minutes=10)  # a page reloaded within this time is not logged again
+
+
+@dataclass
+class ResumeResult:
+    resumed: bool
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    error: str | None = None
+
+
+def audit_read(session: Session, adviser: Adviser, handoff_id: int) -> None:
+    recent = session.scalar(
+        select(AuditEntry.id)
+        .where(
+            AuditEntry.adviser_id == adviser.id,
+            AuditEntry.handoff_id == handoff_id,
+            AuditEntry.action == "read",
+            AuditEntry.at >= utcnow() - READ_AUDIT_WINDOW,
+        )
+        .limit(1)
+    )
+    if recent is None:
+        service.audit(session, adviser, "read", handoff_id)
+
+
+def is_resumed(session: Session, handoff_id: int) -> bool:
+    """Whether the bot was resumed after this hand-off (recorded as audit action ``resume``)."""
+    return (
+        session.scalar(
+            select(AuditEntry.id).where(AuditEntry.handoff_id == handoff_id, AuditEntry.action == "resume").limit(1)
+        )
+        is not None
+    )
+
+
+def close_and_resume(
+    session: Session, settings: ConsoleSettings, handoff_id: int, adviser: Adviser, outcome: str
+) -> tuple[Handoff, ResumeResult]:
+    """Close (committed even if Rasa is down), then resume the bot. Raises ``HandoffError`` if not open."""
+    handoff = service.close(session, handoff_id, adviser, outcome)
+    session.commit()
+    return handoff, resume_bot(session, settings, handoff, adviser)
+
+
+def resume_bot(session: Session, settings: ConsoleSettings, handoff: Handoff, adviser: Adviser) -> ResumeResult:
+    """Give the conversation back to the bot and dispatch its "I'm back" message; safe to call again."""
+    if handoff.status != "closed":
+        raise service.HandoffError("Die Übergabe ist noch offen; der Bot wird erst beim Abschließen fortgesetzt.")
+    if is_resumed(session, handoff.id):
+        return ResumeResult(True)
+    newer = service.open_handoff_for(session, handoff.conversation_id)
+    if newer is not None:
+        return ResumeResult(
+            False, error=f"Für dieses Gespräch ist eine neue Übergabe (#{newer.id}) offen; der Bot bleibt pausiert."
+        )
+    conversation_id, channel, handoff_id = handoff.conversation_id, handoff.channel, handoff.id
+    session.commit()  # no transaction is held while Rasa is called
+    try:
+        messages = rasa_client.resume(
+            conversation_id, rasa_url=settings.rasa_url, token=settings.rasa_token, timeout=settings.rasa_timeout
+        )
+    except rasa_client.RasaUnavailable as exc:
+        log.warning("could not resume conversation %s: %s", conversation_id, exc)
+        service.audit(session, adviser, "resume_failed", handoff_id, str(exc))
+        session.commit()
+        return ResumeResult(False, error=str(exc))
+    for message in messages:
+        dispatch.dispatch(session, conversation_id, channel, message)
+    service.audit(session, adviser, "resume", handoff_id, f"{len(messages)} Bot-Nachricht(en) zugestellt")
+    session.commit()
+    return ResumeResult(True, messages)

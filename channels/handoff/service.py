@@ -1,0 +1,201 @@
+"""What can be done with hand-offs. Functions take the caller's session; the caller commits (one transaction)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from channels.handoff import dispatch
+from channels.handoff.models import (
+    OPEN_STATUSES,
+    Adviser,
+    AuditEntry,
+    Handoff,
+    HandoffMessage,
+    HandoffNote,
+    utcnow,
+)
+
+MAX_TEXT = 4000
+
+
+class HandoffError(Exception):
+    """An operation that is not possible (closed hand-off, empty text …); the message is German."""
+
+
+def open_handoff_for(session: Session, conversation_id: str) -> Handoff | None:
+    return session.scalar(
+        select(Handoff)
+        .where(Handoff.conversation_id == conversation_id, Handoff.status.in_(OPEN_STATUSES))
+        .order_by(Handoff.id.desc())
+    )
+
+
+def create_handoff(
+    session: Session,
+    *,
+    conversation_id: str,
+    channel: str,
+    reason: str,
+    transcript: list[dict[str, Any]],
+    summary: dict[str, Any],
+    topic: str | None = None,
+    contact: str | None = None,
+) -> Handoff:
+    """A waiting hand-off; if the conversation already has an open one, that one (nothing is created twice)."""
+    existing = open_handoff_for(session, conversation_id)
+    if existing is not None:
+        return existing
+    handoff = Handoff(
+        conversation_id=conversation_id,
+        channel=channel or "rest",
+        status="waiting",
+        reason=reason,
+        topic=(topic or "")[:200] or None,
+        contact=(contact or "")[:300] or None,
+        transcript=transcript,
+        summary=summary,
+        created_at=utcnow(),
+    )
+    session.add(handoff)
+    session.flush()
+    return handoff
+
+
+def add_user_message(session: Session, conversation_id: str, text: str) -> HandoffMessage | None:
+    """Store a user message in the open hand-off of the conversation; None if there is none."""
+    handoff = open_handoff_for(session, conversation_id)
+    if handoff is None:
+        return None
+    message = HandoffMessage(handoff_id=handoff.id, role="user", text=text[:MAX_TEXT], created_at=utcnow())
+    session.add(message)
+    session.flush()
+    return message
+
+
+def _get_open(session: Session, handoff_id: int) -> Handoff:
+    handoff = session.get(Handoff, handoff_id)
+    if handoff is None:
+        raise HandoffError("Diese Übergabe gibt es nicht.")
+    if handoff.status not in OPEN_STATUSES:
+        raise HandoffError("Diese Übergabe ist schon abgeschlossen.")
+    return handoff
+
+
+def add_adviser_reply(session: Session, handoff_id: int, adviser: Adviser, text: str) -> HandoffMessage:
+    """Store the reply in the thread and dispatch it to the user's channel (assigns the hand-off if waiting)."""
+    text = text.strip()
+    if not text:
+        raise HandoffError("Die Antwort ist leer.")
+    handoff = _get_open(session, handoff_id)
+    if handoff.status == "waiting":
+        assign(session, handoff_id, adviser)
+    message = HandoffMessage(
+        handoff_id=handoff.id, role="adviser", text=text[:MAX_TEXT], adviser_id=adviser.id, created_at=utcnow()
+    )
+    session.add(message)
+    dispatch.dispatch(session, handoff.conversation_id, handoff.channel, {"text": text[:MAX_TEXT]})
+    audit(session, adviser, "reply", handoff.id)
+    session.flush()
+    return message
+
+
+def add_note(session: Session, handoff_id: int, adviser: Adviser, text: str) -> HandoffNote:
+    text = text.strip()
+    if not text:
+        raise HandoffError("Die Notiz ist leer.")
+    handoff = session.get(Handoff, handoff_id)
+    if handoff is None:
+        raise HandoffError("Diese Übergabe gibt es nicht.")
+    note = HandoffNote(handoff_id=handoff_id, adviser_id=adviser.id, text=text[:MAX_TEXT], created_at=utcnow())
+    session.add(note)
+    audit(session, adviser, "note", handoff_id)
+    session.flush()
+    return note
+
+
+def assign(session: Session, handoff_id: int, adviser: Adviser) -> Handoff:
+    handoff = _get_open(session, handoff_id)
+    handoff.status = "assigned"
+    handoff.assigned_to = adviser.id
+    handoff.assigned_at = utcnow()
+    audit(session, adviser, "assign", handoff_id)
+    session.flush()
+    return handoff
+
+
+def close(session: Session, handoff_id: int, adviser: Adviser, outcome: str) -> Handoff:
+    """Mark closed. The caller then resumes the bot (``rasa_client.resume``) and dispatches its "back" message."""
+    handoff = _get_open(session, handoff_id)
+    handoff.status = "closed"
+    handoff.closed_at = utcnow()
+    handoff.outcome = (outcome.strip() or "ohne Angabe")[:300]
+    if handoff.assigned_to is None:
+        handoff.assigned_to = adviser.id
+    audit(session, adviser, "close", handoff_id, handoff.outcome)
+    session.flush()
+    return handoff
+
+
+@dataclass(frozen=True)
+class InboxFilter:
+    status: str | None = None  # waiting | assigned | closed | None = open ones
+    topic: str | None = None  # substring, case-insensitive
+    min_wait_minutes: int | None = None
+
+
+def list_handoffs(session: Session, f: InboxFilter = InboxFilter(), now: dt.datetime | None = None) -> list[Handoff]:
+    """Oldest waiting first."""
+    query = select(Handoff).options(selectinload(Handoff.adviser)).order_by(Handoff.created_at, Handoff.id)
+    query = query.where(Handoff.status == f.status) if f.status else query.where(Handoff.status.in_(OPEN_STATUSES))
+    if f.topic:
+        query = query.where(Handoff.topic.ilike(f"%{f.topic}%"))
+    if f.min_wait_minutes:
+        query = query.where(Handoff.created_at <= (now or utcnow()) - dt.timedelta(minutes=f.min_wait_minutes))
+    return list(session.scalars(query))
+
+
+def get_handoff(session: Session, handoff_id: int) -> Handoff | None:
+    return session.scalar(
+        select(Handoff)
+        .where(Handoff.id == handoff_id)
+        .options(selectinload(Handoff.messages), selectinload(Handoff.notes), selectinload(Handoff.adviser))
+    )
+
+
+def export(handoff: Handoff) -> dict[str, Any]:
+    """One conversation as JSON-ready dict: summary, transcript before the hand-off, thread, notes, status."""
+    return {
+        "id": handoff.id,
+        "conversation_id": handoff.conversation_id,
+        "channel": handoff.channel,
+        "status": handoff.status,
+        "reason": handoff.reason,
+        "topic": handoff.topic,
+        "contact": handoff.contact,
+        "created_at": handoff.created_at.isoformat(),
+        "assigned_to": handoff.adviser.username if handoff.adviser else None,
+        "closed_at": handoff.closed_at.isoformat() if handoff.closed_at else None,
+        "outcome": handoff.outcome,
+        "summary": handoff.summary,
+        "transcript": handoff.transcript,
+        "thread": [
+            {"role": m.role, "text": m.text, "at": m.created_at.isoformat(),
+             "adviser": m.adviser.username if m.adviser else None}
+            for m in handoff.messages
+        ],
+        "notes": [
+            {"text": n.text, "at": n.created_at.isoformat(), "adviser": n.adviser.username if n.adviser else None}
+            for n in handoff.notes
+        ],
+    }
+
+
+def audit(session: Session, adviser: Adviser | None, action: str, handoff_id: int | None = None,
+          detail: str = "") -> None:
+    session.add(AuditEntry(adviser_id=adviser.id if adviser else None, action=action, handoff_id=handoff_id,
+                           detail=detail[:1000], at=utcnow()))
