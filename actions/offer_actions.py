@@ -29,7 +29,7 @@ from knowledge_base.offer_search import (
     related_occupations,
     search_offers,
 )
-from knowledge_base.places import resolve_place
+from knowledge_base.places import PlaceCandidate, resolve_place
 from knowledge_base.resolve import match_interest
 from knowledge_base.text import gender_forms, normalize
 
@@ -66,6 +66,7 @@ class Choice:
     response: str | None = None
     params: dict[str, Any] = field(default_factory=dict)
     buttons: list[dict[str, str]] = field(default_factory=list)
+    place: PlaceCandidate | None = None  # the resolved place (choose_place), so it is not resolved twice
 
 
 def choose_occupation(session: Session, raw: str) -> Choice:
@@ -98,7 +99,7 @@ def choose_place(session: Session, raw: str) -> Choice:
         return Choice(ALL_HESSEN)
     resolution = resolve_place(session, text)
     if resolution.is_sure and resolution.best:
-        return Choice(resolution.best.name)
+        return Choice(resolution.best.name, place=resolution.best)
     if resolution.candidates:
         buttons = [render.button(c.name, "inform_location", location=c.name) for c in resolution.candidates[:4]]
         return Choice(response="utter_search_place_did_you_mean", buttons=buttons)
@@ -234,7 +235,7 @@ class ActionSearchOffers(KnowledgeAction):
         if occupation.value is None or place.value is None:  # stale slot values: say why, start over
             _say(dispatcher, occupation if occupation.value is None else place)
             return [SlotSet("search_occupation", occupation.value), SlotSet("search_place", place.value)]
-        search = build_search(session, occupation.value, place.value, state)
+        search = build_search(session, occupation.value, place.place, state)
         result = search_offers(session, search.query)
         events = [
             SlotSet("search_page", state.page),
@@ -285,7 +286,7 @@ class Search:
     occupation_id: int | None
 
 
-def build_search(session: Session, occupation: str, place: str, state: SearchState) -> Search:
+def build_search(session: Session, occupation: str, place: PlaceCandidate | None, state: SearchState) -> Search:
     """The knowledge-base query and its wording ("Angebote als Tischler/-in", "im Umkreis von 25 km um Kassel")."""
     occupation_ids: tuple[int, ...] = ()
     occupation_id = None
@@ -301,9 +302,11 @@ def build_search(session: Session, occupation: str, place: str, state: SearchSta
         occupation_ids = _same_occupation_ids(session, occupation)
         occupation_id = occupation_ids[0] if occupation_ids else None
         what = f"Angebote als {occupation}"
-    lat, lon, where = _place_coordinates(session, place)
-    if lat is not None:
-        where = f"im Umkreis von {state.radius_km:.0f} km um {where}"
+    lat = lon = None
+    where = "in ganz Hessen"
+    if place is not None:  # None: "egal" / ganz Hessen
+        lat, lon = place.lat, place.lon
+        where = f"im Umkreis von {state.radius_km:.0f} km um {place.name}"
     if state.parttime_only:
         what += " in Teilzeit"
     types = offer_types(state.offer_type)

@@ -246,7 +246,8 @@ def count_offers(session: Session, q: OfferQuery, cap: int = COUNT_CAP) -> int:
     """Matching offers, at most ``cap``."""
     if not q.has_place:
         return _capped_count(session, _conditions(q), cap)
-    return _capped_count(session, [*_conditions(q), _IN_CIRCLE], cap, _circle(q).params())
+    circle = _circle(q)
+    return _capped_count(session, _up_to_band(q, circle, q.radius_km), cap, circle.params())
 
 
 def search_offers(session: Session, q: OfferQuery) -> OfferPage:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy import select
@@ -47,6 +49,16 @@ def _refused(db: Session, handoff_id: int, exc: service.HandoffError) -> PageErr
     if db.get(Handoff, handoff_id) is None:
         return PageError(404, "Diese Übergabe gibt es nicht.", back="/")
     return PageError(409, str(exc), back=f"/handoffs/{handoff_id}")
+
+
+def _apply(db: Session, handoff_id: int, flash: str, change: Callable[[], object]) -> Response:
+    """Run one service change, commit it and go back to the hand-off; a refused change becomes a 404/409 page."""
+    try:
+        change()
+    except service.HandoffError as exc:
+        raise _refused(db, handoff_id, exc) from exc
+    db.commit()
+    return _back(handoff_id, flash)
 
 
 @router.get("/", name="inbox")
@@ -105,12 +117,7 @@ def reply(
     db: DB,
     text: str = Form(..., max_length=service.MAX_TEXT),
 ) -> Response:
-    try:
-        service.add_adviser_reply(db, handoff_id, adviser, text)
-    except service.HandoffError as exc:
-        raise _refused(db, handoff_id, exc) from exc
-    db.commit()
-    return _back(handoff_id, "reply")
+    return _apply(db, handoff_id, "reply", lambda: service.add_adviser_reply(db, handoff_id, adviser, text))
 
 
 @router.post("/handoffs/{handoff_id}/notes")
@@ -120,22 +127,12 @@ def note(
     db: DB,
     text: str = Form(..., max_length=service.MAX_TEXT),
 ) -> Response:
-    try:
-        service.add_note(db, handoff_id, adviser, text)
-    except service.HandoffError as exc:
-        raise _refused(db, handoff_id, exc) from exc
-    db.commit()
-    return _back(handoff_id, "note")
+    return _apply(db, handoff_id, "note", lambda: service.add_note(db, handoff_id, adviser, text))
 
 
 @router.post("/handoffs/{handoff_id}/assign")
 def assign(handoff_id: int, adviser: CurrentAdviser, db: DB) -> Response:
-    try:
-        service.assign(db, handoff_id, adviser)
-    except service.HandoffError as exc:
-        raise _refused(db, handoff_id, exc) from exc
-    db.commit()
-    return _back(handoff_id, "assign")
+    return _apply(db, handoff_id, "assign", lambda: service.assign(db, handoff_id, adviser))
 
 
 @router.post("/handoffs/{handoff_id}/close")
