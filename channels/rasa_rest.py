@@ -7,7 +7,10 @@ Registered in bot/credentials.yml instead of the built-in ``rest`` channel; the 
 * a user message never goes unanswered: if the turn produced no bot message (the action server is down,
   an action crashed) the user gets ``utter_technical_problem``;
 * a bot message ``{"custom": {"delete_conversation": true}}`` (sent by ``action_delete_conversation``) is
-  removed from the reply and the stored conversation is deleted after the turn;
+  replaced by ``{"custom": {"conversation_deleted": true}}`` (clients forget the session id) and the stored
+  conversation and its hand-offs in the console are deleted after the turn;
+* ``POST /webhooks/rest/delete`` ``{"sender": ID}`` with ``X-Inbound-Token`` deletes the same, for channels in
+  their own process (Telegram's ``/loeschen``, also while an adviser has the conversation);
 * human hand-off: while the conversation is paused (``action_handoff_create`` returned ``ConversationPaused``)
   Rasa stores the user message but runs no policy. The message is forwarded to the adviser console
   (``POST {CONSOLE_URL}/api/inbound``), and the user gets the console's pending messages (adviser replies) or
@@ -26,6 +29,7 @@ Environment: ``CONSOLE_URL`` (default ``http://127.0.0.1:8000``), ``CONSOLE_INBO
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
 import os
 from collections.abc import Awaitable, Callable
@@ -42,6 +46,7 @@ from sanic.response import HTTPResponse
 log = logging.getLogger(__name__)
 
 DELETE_MARKER = "delete_conversation"
+DELETED_NOTICE = "conversation_deleted"
 MAX_SENDER_LENGTH = 200
 WAITING_RESPONSE = "utter_handoff_waiting"
 WAITING_FALLBACK = "Deine Nachricht ist angekommen. Eine Beraterin antwortet hier im Chat."
@@ -79,6 +84,22 @@ class SafeRestInput(RestInput):
                 log.warning("adviser console unreachable, outbox not polled (conversation %s): %s", sender_id, exc)
                 return response.json({"error": "Die Nachrichten können gerade nicht abgerufen werden."}, status=503)
 
+        @webhook.route("/delete", methods=["POST"])
+        async def delete(request: Request) -> HTTPResponse:
+            """Delete a conversation on the user's request, from a channel in its own process (Telegram's
+            /loeschen works even while an adviser has the conversation). Needs ``X-Inbound-Token``."""
+            expected = os.environ.get("CONSOLE_INBOUND_TOKEN")
+            if not expected:
+                return response.json({"error": "CONSOLE_INBOUND_TOKEN ist nicht gesetzt"}, status=503)
+            if not hmac.compare_digest(request.headers.get("X-Inbound-Token", ""), expected):
+                return response.json({"error": "Ungültiges X-Inbound-Token"}, status=401)
+            body = request.json if isinstance(request.json, dict) else {}
+            sender_id = body.get("sender")
+            if not isinstance(sender_id, str) or not sender_id or len(sender_id) > MAX_SENDER_LENGTH:
+                return response.json({"error": "'sender' (max. 200 Zeichen) fehlt"}, status=400)
+            handoffs_deleted = await delete_everything(request.app.ctx.agent, sender_id)
+            return response.json({"deleted": True, "handoffs_deleted": handoffs_deleted})
+
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
             body = request.json if isinstance(request.json, dict) else None
@@ -107,8 +128,8 @@ class SafeRestInput(RestInput):
             )
             messages = [m for m in collector.messages if not _is_delete_marker(m)]
             if len(messages) != len(collector.messages):
-                await delete_conversation(agent, sender_id)
-                return response.json(messages)
+                await delete_everything(agent, sender_id)
+                return response.json(messages + [deleted_notice(sender_id)])
             if not messages and await _is_paused(agent, sender_id):
                 return response.json(await _paused_reply(agent, sender_id, text, input_channel))
             if not messages:
@@ -123,6 +144,11 @@ class SafeRestInput(RestInput):
             return response.json(messages)
 
         return webhook
+
+
+def deleted_notice(sender_id: str) -> dict[str, Any]:
+    """Tells the client (web chat, Telegram bridge) that the conversation is gone: forget the session id."""
+    return {"recipient_id": sender_id, "custom": {DELETED_NOTICE: True}}
 
 
 def _is_delete_marker(message: dict[str, Any]) -> bool:
@@ -242,6 +268,19 @@ def _innermost(store: Any) -> Any:
     while hasattr(store, "_tracker_store"):
         store = store._tracker_store
     return store
+
+
+async def delete_everything(agent: Any, sender_id: str) -> int:
+    """The tracker and, through the console, every hand-off of the conversation. Returns the number of
+    hand-offs deleted (-1 if the console could not be reached: the tracker is deleted anyway and a warning is
+    logged, so the adviser side must be cleaned by hand)."""
+    await delete_conversation(agent, sender_id)
+    try:
+        body = await _console_call("DELETE", f"/api/conversations/{quote(sender_id, safe='')}")
+    except ConsoleUnavailable as exc:
+        log.warning("conversation deleted, but the adviser console could not delete its hand-offs: %s", exc)
+        return -1
+    return int(body.get("deleted_handoffs") or 0)
 
 
 async def delete_conversation(agent: Any, sender_id: str) -> None:

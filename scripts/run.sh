@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Start the action server, the adviser console and the Rasa server; one Ctrl-C stops all three.
+# Start the action server, the adviser console, the web chat page, the Rasa server and (with TELEGRAM_BOT_TOKEN)
+# the Telegram bridge; one Ctrl-C stops them all.
 # Secrets (console session key, inbound token shared by Rasa's REST channel and the console, Rasa's API token)
 # are generated once into var/secrets.env (mode 600, gitignored); values already set in the environment win.
 set -euo pipefail
@@ -9,10 +10,22 @@ mkdir -p var/log
 : "${CONSOLE_HOST:=127.0.0.1}"
 : "${RASA_URL:=http://127.0.0.1:$RASA_PORT}" "${CONSOLE_URL:=http://127.0.0.1:$CONSOLE_PORT}"
 export RASA_PORT ACTION_PORT CONSOLE_PORT CONSOLE_HOST RASA_URL CONSOLE_URL
+: "${WEBCHAT_PORT:=8080}" "${WEBCHAT_HOST:=127.0.0.1}" "${WEBCHAT_RASA_URL:=$RASA_URL}"
+export WEBCHAT_PORT WEBCHAT_HOST WEBCHAT_RASA_URL
+# Telegram bridge: only with a bot token (README, "Telegram"); the console pushes adviser replies to it.
+: "${TELEGRAM_PORT:=8081}" "${TELEGRAM_HOST:=127.0.0.1}" "${TELEGRAM_MODE:=polling}"
+export TELEGRAM_PORT TELEGRAM_HOST TELEGRAM_MODE
+if [[ -n "${TELEGRAM_BOT_TOKEN:-}" ]]; then
+  export TELEGRAM_PUSH_URL="http://127.0.0.1:$TELEGRAM_PORT/internal/push"
+fi
 
 secrets_file=var/secrets.env
 ( umask 077; touch "$secrets_file" )
-for name in CONSOLE_SECRET_KEY CONSOLE_INBOUND_TOKEN RASA_TOKEN; do
+# FACEBOOK_*: placeholders until a Meta app is configured (bot/credentials.yml reads them; random values make the
+# Messenger webhook reject every request).
+# TELEGRAM_WEBHOOK_SECRET: the secret token Telegram sends with every webhook request (webhook mode only).
+for name in CONSOLE_SECRET_KEY CONSOLE_INBOUND_TOKEN RASA_TOKEN FACEBOOK_VERIFY_TOKEN FACEBOOK_SECRET \
+            FACEBOOK_PAGE_ACCESS_TOKEN TELEGRAM_WEBHOOK_SECRET; do
   if [[ -n "${!name:-}" ]]; then
     continue
   fi
@@ -44,6 +57,15 @@ trap stop INT TERM EXIT
 pids+=($!)
 .venv/bin/python -m channels.console > >(tee var/log/console.log) 2>&1 &
 pids+=($!)
+.venv/bin/python -m channels.webchat > >(tee var/log/webchat.log) 2>&1 &
+pids+=($!)
+if [[ -n "${TELEGRAM_BOT_TOKEN:-}" ]]; then
+  .venv/bin/python -m channels.telegram > >(tee var/log/telegram.log) 2>&1 &
+  pids+=($!)
+  telegram_line="Telegram bridge:  $TELEGRAM_MODE mode, http://$TELEGRAM_HOST:$TELEGRAM_PORT/healthz (log: var/log/telegram.log)"
+else
+  telegram_line="Telegram bridge:  off (set TELEGRAM_BOT_TOKEN, see README)"
+fi
 PYTHONWARNINGS=ignore::DeprecationWarning .venv-rasa/bin/rasa run --model models/bot.tar.gz --enable-api \
   --auth-token="$RASA_TOKEN" --port "$RASA_PORT" \
   --endpoints bot/endpoints.yml --credentials bot/credentials.yml --cors "*" > >(tee var/log/rasa.log) 2>&1 &
@@ -53,13 +75,14 @@ ready=""
 for _ in $(seq 1 180); do
   if curl -fs "http://127.0.0.1:$RASA_PORT/status?token=$RASA_TOKEN" >/dev/null 2>&1 \
      && curl -fs "http://127.0.0.1:$ACTION_PORT/health" >/dev/null 2>&1 \
-     && curl -fs "http://127.0.0.1:$CONSOLE_PORT/healthz" >/dev/null 2>&1; then
+     && curl -fs "http://127.0.0.1:$CONSOLE_PORT/healthz" >/dev/null 2>&1 \
+     && curl -fs "http://127.0.0.1:$WEBCHAT_PORT/healthz" >/dev/null 2>&1; then
     ready=yes; break
   fi
   sleep 1
 done
 if [[ -z "$ready" ]]; then
-  echo "Not every server answered after 180 s; see var/log/{rasa,actions,console}.log." >&2
+  echo "Not every server answered after 180 s; see var/log/{rasa,actions,console,webchat,telegram}.log." >&2
 fi
 cat <<MSG
 
@@ -67,6 +90,9 @@ cat <<MSG
     Rasa server:      http://127.0.0.1:$RASA_PORT   (REST: /webhooks/rest/webhook, poll adviser replies:
                       /webhooks/rest/outbox?sender=ID; HTTP API needs ?token=\$RASA_TOKEN from $secrets_file)
     Action server:    http://127.0.0.1:$ACTION_PORT/health
+    Web chat:         http://$WEBCHAT_HOST:$WEBCHAT_PORT/   (the browser talks to Rasa at $WEBCHAT_RASA_URL)
+    $telegram_line
+    Messenger:        Rasa's connector at /webhooks/facebook/webhook (placeholders until FACEBOOK_* are set)
     Adviser console:  http://$CONSOLE_HOST:$CONSOLE_PORT/
                       log in as "${CONSOLE_ADMIN_USER:-admin}" with the password printed above when the account
                       was created (CONSOLE_ADMIN_USER / CONSOLE_ADMIN_PASSWORD set it); more accounts:

@@ -1,4 +1,5 @@
-"""Start the real action server, Rasa server and adviser console as subprocesses on free loopback ports."""
+"""Start the real action server, Rasa server, adviser console and web chat page as subprocesses on free loopback
+ports."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from tests.rasa_cli import MODEL, RASA, ROOT, rasa_env
 
 APP_PYTHON = ROOT / ".venv" / "bin" / "python"
 CONSOLE_HEALTH = "/healthz"
+WEBCHAT_HEALTH = "/healthz"
 
 
 def free_port() -> int:
@@ -76,6 +78,9 @@ class Stack:
     adviser_password: str = ""
     adviser_token: str = ""  # bearer token of that account for the console's JSON API (/api/v1)
     env: dict[str, str] = field(default_factory=dict)  # the environment all processes got
+    webchat: Process | None = None  # the web chat page (channels/webchat); the browser talks to Rasa directly
+    webchat_url: str = ""
+    telegram_port: int = 0  # reserved for a Telegram bridge: the console pushes adviser replies there
 
     @property
     def api(self) -> dict[str, str]:
@@ -106,6 +111,8 @@ class Stack:
         return r.json()
 
     def stop(self) -> None:
+        if self.webchat:
+            self.webchat.stop()
         self.rasa.stop()
         if self.console:
             self.console.stop()
@@ -130,11 +137,13 @@ def create_adviser(env: dict[str, str], username: str, password: str, role: str 
 
 
 def start_stack(
-    workdir: Path, kb_url: str, endpoints: str = "bot/endpoints.yml", console: bool = True, **extra_env: str
+    workdir: Path, kb_url: str, endpoints: str = "bot/endpoints.yml", console: bool = True, webchat: bool = False,
+    **extra_env: str,
 ) -> Stack:
-    """Action server + adviser console + Rasa server (with ``--auth-token``); ``endpoints`` and ``extra_env``
-    select e.g. the production stores. All three share the knowledge-base database (hand-offs live there)."""
-    action_port, rasa_port, console_port = free_port(), free_port(), free_port()
+    """Action server + adviser console + Rasa server (with ``--auth-token`` and ``--cors "*"`` as `make run`);
+    ``endpoints`` and ``extra_env`` select e.g. the production stores. All three share the knowledge-base
+    database (hand-offs live there). ``webchat`` also serves the web chat page, talking to this Rasa."""
+    action_port, rasa_port, console_port, telegram_port = free_port(), free_port(), free_port(), free_port()
     rasa_url, console_url = f"http://127.0.0.1:{rasa_port}", f"http://127.0.0.1:{console_port}"
     rasa_token = secrets.token_hex(24)
     env = rasa_env(
@@ -150,6 +159,7 @@ def start_stack(
         CONSOLE_SECRET_KEY=secrets.token_urlsafe(32),
         CONSOLE_ADMIN_USER="e2e-admin",
         CONSOLE_ADMIN_PASSWORD=secrets.token_urlsafe(16),
+        TELEGRAM_PUSH_URL=f"http://127.0.0.1:{telegram_port}/internal/push",
         **extra_env,
     )
     actions = Process(
@@ -165,13 +175,14 @@ def start_stack(
         [
             str(RASA), "run", "--model", str(MODEL), "--enable-api", f"--auth-token={rasa_token}",
             "--port", str(rasa_port), "--endpoints", endpoints, "--credentials", "bot/credentials.yml",
+            "--cors", "*",
         ],
         env,
         workdir / "rasa.log",
         f"{rasa_url}/status?token={rasa_token}",
     )
     stack = Stack(actions, rasa, rasa_url, rasa_token=rasa_token, console_url=console_url,
-                  inbound_token=env["CONSOLE_INBOUND_TOKEN"], env=env)
+                  inbound_token=env["CONSOLE_INBOUND_TOKEN"], env=env, telegram_port=telegram_port)
     try:
         actions.start()
         if console:
@@ -185,11 +196,25 @@ def start_stack(
             stack.console.start(timeout=60)
             stack.adviser_user, stack.adviser_password = "e2e-adviser", secrets.token_urlsafe(16)
             stack.adviser_token = create_adviser(env, stack.adviser_user, stack.adviser_password)
+        if webchat:
+            start_webchat(stack, workdir)
         rasa.start()
     except BaseException:
         stack.stop()
         raise
     return stack
+
+
+def start_webchat(stack: Stack, workdir: Path) -> None:
+    """``python -m channels.webchat`` on a free port, pointed at the stack's Rasa (``stack.webchat_url``)."""
+    port = free_port()
+    stack.webchat_url = f"http://127.0.0.1:{port}"
+    env = {**stack.env, "WEBCHAT_HOST": "127.0.0.1", "WEBCHAT_PORT": str(port), "WEBCHAT_RASA_URL": stack.rasa_url}
+    stack.webchat = Process(
+        "web chat", [str(APP_PYTHON), "-m", "channels.webchat"], env, workdir / "webchat.log",
+        f"{stack.webchat_url}{WEBCHAT_HEALTH}",
+    )
+    stack.webchat.start(timeout=60)
 
 
 _shared: Stack | None = None
@@ -200,7 +225,7 @@ def shared_stack(kb_url: str, workdir: Path, config: Any) -> Stack:
     the session (``config.add_cleanup``)."""
     global _shared
     if _shared is None:
-        _shared = start_stack(workdir, kb_url)
+        _shared = start_stack(workdir, kb_url, webchat=True)
 
         def stop() -> None:
             global _shared

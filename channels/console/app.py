@@ -23,6 +23,8 @@ from channels.console.deps import LoginRequired, PageError, render
 from channels.console.security import LoginLimiter, SessionSigner
 from channels.console.settings import ConsoleSettings
 from channels.console.templating import make_templates
+from channels.handoff.dispatch import register_pusher
+from channels.handoff.push import http_pusher
 from knowledge_base.db import make_engine, make_session_factory, session_scope
 
 log = logging.getLogger(__name__)
@@ -116,6 +118,9 @@ def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
     app.state.signer = SessionSigner(settings.secret_key, settings.session_max_age)
     app.state.limiter = LoginLimiter(settings.login_max_failures, settings.login_window)
     app.state.templates = make_templates()
+
+    for channel, url in settings.push_urls.items():
+        register_pusher(channel, http_pusher(url, settings.inbound_token))
 
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -56,3 +56,47 @@ def outbox(conversation_id: str, db: DB) -> OutboxOut:
     messages = dispatch.take_pending(db, conversation_id)
     db.commit()
     return OutboxOut(messages=messages)
+
+
+class DeletedOut(BaseModel):
+    deleted_handoffs: int = Field(description="Anzahl gelöschter Übergaben (mit Verlauf, Notizen und Outbox)")
+
+
+@router.delete("/conversations/{conversation_id:path}", response_model=DeletedOut,
+               dependencies=[Depends(inbound_token)],
+               summary="Alle Übergaben eines Gesprächs löschen (auf Wunsch der Person)")
+def delete_conversation(conversation_id: str, db: DB) -> DeletedOut:
+    deleted = service.delete_conversation(db, conversation_id)
+    db.commit()
+    return DeletedOut(deleted_handoffs=deleted)
+
+
+class PendingMessage(BaseModel):
+    id: int
+    conversation_id: str
+    message: dict[str, Any]
+
+
+class PendingOut(BaseModel):
+    messages: list[PendingMessage]
+
+
+class DeliveredIn(BaseModel):
+    ids: list[int] = Field(max_length=1000)
+
+
+@router.get("/outbox-pending", response_model=PendingOut, dependencies=[Depends(inbound_token)],
+            summary="Noch nicht zugestellte Nachrichten eines Push-Kanals (z. B. telegram), ohne sie zu markieren")
+def outbox_pending(channel: str, db: DB, limit: int = 100) -> PendingOut:
+    rows = dispatch.pending_for_channel(db, channel, limit=max(1, min(limit, 1000)))
+    return PendingOut(messages=[
+        PendingMessage(id=r.id, conversation_id=r.conversation_id, message=r.payload) for r in rows
+    ])
+
+
+@router.post("/outbox-delivered", dependencies=[Depends(inbound_token)],
+             summary="Nachrichten als zugestellt markieren (nachdem der Kanal sie ausgeliefert hat)")
+def outbox_delivered(body: DeliveredIn, db: DB) -> dict[str, int]:
+    marked = dispatch.mark_delivered(db, body.ids)
+    db.commit()
+    return {"marked": marked}

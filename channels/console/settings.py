@@ -33,6 +33,8 @@ class ConsoleSettings(BaseModel):
     auto_setup: bool = True  # migrate the database and ensure the first admin when the app starts
     host: str = "127.0.0.1"
     port: int = 8000
+    # channels in their own process that take adviser replies by push (channel → URL), e.g. the Telegram bridge
+    push_urls: dict[str, str] = Field(default_factory=dict)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, secret_file: Path | None = None) -> ConsoleSettings:
@@ -47,6 +49,7 @@ class ConsoleSettings(BaseModel):
             "admin_password": env.get("CONSOLE_ADMIN_PASSWORD") or None,
             "secure_cookies": env.get("CONSOLE_SECURE_COOKIES", "").strip().lower() in TRUE,
             "auto_setup": env.get("CONSOLE_AUTO_SETUP", "1").strip().lower() in TRUE,
+            "push_urls": {"telegram": env["TELEGRAM_PUSH_URL"]} if env.get("TELEGRAM_PUSH_URL") else {},
         }
         optional = {
             "CONSOLE_HOST": "host",

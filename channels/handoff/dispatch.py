@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from channels.handoff.models import OutboxMessage, utcnow
@@ -26,6 +26,10 @@ _pushers: dict[str, Pusher] = {}
 def register_pusher(channel: str, pusher: Pusher) -> None:
     """A channel that can push messages (e.g. Telegram) registers here; others are polled."""
     _pushers[channel] = pusher
+
+
+def unregister_pusher(channel: str) -> None:
+    _pushers.pop(channel, None)
 
 
 def dispatch(session: Session, conversation_id: str, channel: str, message: dict[str, Any]) -> OutboxMessage:
@@ -50,6 +54,29 @@ def pending(session: Session, conversation_id: str) -> list[OutboxMessage]:
             .order_by(OutboxMessage.id)
         )
     )
+
+
+def pending_for_channel(session: Session, channel: str, limit: int = 100) -> list[OutboxMessage]:
+    """Undelivered messages of a push channel, oldest first (the channel collects what a push missed)."""
+    return list(
+        session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.channel == channel, OutboxMessage.delivered_at.is_(None))
+            .order_by(OutboxMessage.id)
+            .limit(limit)
+        )
+    )
+
+
+def mark_delivered(session: Session, ids: list[int]) -> int:
+    if not ids:
+        return 0
+    result = session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(ids), OutboxMessage.delivered_at.is_(None))
+        .values(delivered_at=utcnow())
+    )
+    return int(result.rowcount or 0)
 
 
 def take_pending(session: Session, conversation_id: str) -> list[dict[str, Any]]:

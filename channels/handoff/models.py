@@ -94,7 +94,10 @@ class OutboxMessage(Base):
     """A message for the user, waiting to be delivered by its channel (REST/web chat poll it; Telegram pushes)."""
 
     __tablename__ = "outbox_message"
-    __table_args__ = (Index("ix_outbox_pending", "conversation_id", "delivered_at"),)
+    __table_args__ = (
+        Index("ix_outbox_pending", "conversation_id", "delivered_at"),
+        Index("ix_outbox_channel_pending", "channel", "delivered_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     conversation_id: Mapped[str] = mapped_column(String(200))

@@ -6,7 +6,9 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import delete as sa_delete
 from sqlalchemy import select
+from sqlalchemy import update as sa_update
 from sqlalchemy.orm import Session, selectinload
 
 from channels.handoff import dispatch
@@ -17,6 +19,7 @@ from channels.handoff.models import (
     Handoff,
     HandoffMessage,
     HandoffNote,
+    OutboxMessage,
     utcnow,
 )
 
@@ -98,10 +101,15 @@ def add_adviser_reply(session: Session, handoff_id: int, adviser: Adviser, text:
         handoff_id=handoff.id, role="adviser", text=text[:MAX_TEXT], adviser_id=adviser.id, created_at=utcnow()
     )
     session.add(message)
-    dispatch.dispatch(session, handoff.conversation_id, handoff.channel, {"text": text[:MAX_TEXT]})
+    dispatch.dispatch(session, handoff.conversation_id, handoff.channel, adviser_message(text[:MAX_TEXT]))
     audit(session, adviser, "reply", handoff.id)
     session.flush()
     return message
+
+
+def adviser_message(text: str) -> dict[str, Any]:
+    """A Rasa-style bot message marked as written by an adviser (channels label it, e.g. "Beratung")."""
+    return {"text": text, "custom": {"from": "adviser"}}
 
 
 def add_note(session: Session, handoff_id: int, adviser: Adviser, text: str) -> HandoffNote:
@@ -193,6 +201,23 @@ def export(handoff: Handoff) -> dict[str, Any]:
             for n in handoff.notes
         ],
     }
+
+
+def delete_conversation(session: Session, conversation_id: str) -> int:
+    """Delete every hand-off of a conversation (thread, notes, transcript, summary) and its outbox, on the
+    user's request. The audit log keeps only that a deletion happened (no content). Returns the number of
+    hand-offs deleted."""
+    handoffs = list(session.scalars(select(Handoff).where(Handoff.conversation_id == conversation_id)))
+    ids = [h.id for h in handoffs]
+    if ids:  # audit entries stay (who did what, when) but lose the link and any free text such as the outcome
+        session.execute(sa_update(AuditEntry).where(AuditEntry.handoff_id.in_(ids)).values(handoff_id=None, detail=""))
+    for handoff in handoffs:
+        session.delete(handoff)  # messages and notes cascade
+    session.execute(sa_delete(OutboxMessage).where(OutboxMessage.conversation_id == conversation_id))
+    if handoffs:
+        audit(session, None, "delete_on_request", None, f"{len(handoffs)} Übergabe(n) auf Wunsch gelöscht")
+    session.flush()
+    return len(handoffs)
 
 
 def audit(session: Session, adviser: Adviser | None, action: str, handoff_id: int | None = None,

@@ -3,6 +3,7 @@
 from alembic import context
 
 import channels.handoff.models  # noqa: F401,E402  (hand-off tables share the application database)
+import channels.telegram.models  # noqa: F401,E402  (so do the Telegram bridge tables)
 from knowledge_base.db import make_engine
 from knowledge_base.models import Base
 

@@ -17,7 +17,7 @@ import time
 import uuid
 from pathlib import Path
 
-from tests.bench import offer_bench
+from tests.bench import offer_bench, telegram_bench
 from tests.conftest import build_kb
 from tests.rasa_cli import RASA, ROOT, rasa_env
 from tests.servers import start_stack
@@ -57,7 +57,10 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
-def measure_latency(workdir: Path) -> dict[str, float]:
+TELEGRAM_ROUNDS = 10
+
+
+def measure_latency(workdir: Path) -> tuple[dict[str, float], telegram_bench.TelegramResult]:
     kb_url = f"sqlite:///{workdir / 'kb.sqlite3'}"
     build_kb(kb_url)
     stack = start_stack(workdir, kb_url)
@@ -72,7 +75,7 @@ def measure_latency(workdir: Path) -> dict[str, float]:
                 stack.say(who, q)
                 latencies.append((time.perf_counter() - start) * 1000)
         assert stack.rasa.proc and stack.actions.proc
-        return {
+        rest = {
             "n": len(latencies),
             "p50": statistics.median(latencies),
             "p95": percentile(latencies, 0.95),
@@ -80,6 +83,7 @@ def measure_latency(workdir: Path) -> dict[str, float]:
             "rasa_rss": rss_mib(stack.rasa.proc.pid),
             "actions_rss": rss_mib(stack.actions.proc.pid),
         }
+        return rest, telegram_bench.run(stack, workdir, QUESTIONS, TELEGRAM_ROUNDS, rss_mib)
     finally:
         stack.stop()
 
@@ -97,7 +101,7 @@ def measure_training(workdir: Path) -> float:
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        lat = measure_latency(work)
+        lat, tg = measure_latency(work)
         train_s = measure_training(work)
     offers = offer_bench.run()
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
@@ -118,8 +122,15 @@ Measured by `make bench` (tests/bench/run_bench.py); numbers are recorded here, 
 | model training (`rasa train --force`) | {train_s:.0f} s | ≤ 300 s |
 | resident memory, Rasa server | {lat['rasa_rss']:.0f} MiB | |
 | resident memory, action server | {lat['actions_rss']:.0f} MiB | |
+| Telegram: update → last answer message, p50 ({tg.n} answers, bridge + fake Bot API, polling) | {tg.p50:.0f} ms | |
+| Telegram: update → last answer message, p95 | {tg.p95:.0f} ms | |
+| Telegram: update → last answer message, max | {tg.max:.0f} ms | |
+| resident memory, Telegram bridge | {tg.rss:.0f} MiB | |
 
 Questions: {', '.join(f'„{q}“' for q in QUESTIONS)}; {ROUNDS} rounds, each round in a new conversation.
+Telegram: the same questions, {TELEGRAM_ROUNDS} rounds (tests/bench/telegram_bench.py); measured from handing the
+update to the local fake Bot API until the bridge's last `sendMessage` of the answer arrived there, i.e. long
+polling, the bridge (queue in SQLite, typing indicator, rendering), the REST hop and the bot turn.
 
 {offer_bench.section(offers.kb, offers.queries, offers.turns, "make bench")}"""
     (ROOT / "docs").mkdir(exist_ok=True)

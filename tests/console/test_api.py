@@ -77,7 +77,7 @@ def test_detail_reply_note_assign_export(client: TestClient, token: str, factory
     assert r.status_code == 201 and r.json()["adviser"] == "berta" and r.json()["role"] == "adviser"
     with session_scope(factory) as s:
         assert [(o.channel, o.payload) for o in s.scalars(select(OutboxMessage))] == [
-            ("web", {"text": "Hallo aus der API"})
+            ("web", {"text": "Hallo aus der API", "custom": {"from": "adviser"}})
         ]
     assert client.post(f"/api/v1/handoffs/{hid}/reply", json={"text": ""}, headers=auth(token)).status_code == 422
     r = client.post(f"/api/v1/handoffs/{hid}/notes", json={"text": "intern"}, headers=auth(token))

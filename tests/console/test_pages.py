@@ -107,7 +107,9 @@ def test_reply_reaches_outbox_thread_and_audit(adviser_client: TestClient, facto
     hid = add_handoff(factory, "conv-reply", channel="web")
     r = post(adviser_client, hid, "reply", {"text": "Hallo, hier ist Berta. " + XSS})
     assert r.status_code == 303 and r.headers["location"].startswith(f"/handoffs/{hid}?ok=reply")
-    assert outbox(factory, "conv-reply") == [{"channel": "web", "text": "Hallo, hier ist Berta. " + XSS}]
+    assert outbox(factory, "conv-reply") == [
+        {"channel": "web", "text": "Hallo, hier ist Berta. " + XSS, "custom": {"from": "adviser"}}
+    ]
     h = load(factory, hid)
     assert [(m.role, m.adviser_id) for m in h.messages] == [("adviser", adviser_id(factory, "berta"))]
     assert h.status == "assigned"

@@ -146,3 +146,21 @@ def test_outbox_poll_rejects_a_missing_sender(stack: Stack) -> None:
 def test_rasa_http_api_needs_the_token(stack: Stack) -> None:
     assert httpx.get(f"{stack.rasa_url}/conversations/x/tracker", timeout=30).status_code == 401
     assert httpx.get(f"{stack.rasa_url}/conversations/x/tracker", params=stack.api, timeout=30).status_code == 200
+
+
+def test_delete_endpoint_needs_the_token_and_removes_tracker_and_handoff(stack: Stack) -> None:
+    """``POST /webhooks/rest/delete`` (used by Telegram's /loeschen) works while an adviser has the conversation."""
+    who = f"del-{uuid.uuid4().hex[:10]}"
+    start_handoff(stack, who)
+    adviser = AdviserApi(stack)
+    assert adviser.handoff_for(who)["status"] == "waiting"
+    url = f"{stack.rasa_url}/webhooks/rest/delete"
+    assert httpx.post(url, json={"sender": who}, timeout=30).status_code == 401
+    assert httpx.post(url, json={"sender": who}, headers={"X-Inbound-Token": "falsch"}, timeout=30).status_code == 401
+    assert httpx.post(url, json={}, headers={"X-Inbound-Token": stack.inbound_token}, timeout=30).status_code == 400
+    r = httpx.post(url, json={"sender": who}, headers={"X-Inbound-Token": stack.inbound_token}, timeout=30)
+    assert r.json() == {"deleted": True, "handoffs_deleted": 1}
+    assert [e for e in stack.tracker(who)["events"] if e.get("event") == "user"] == []
+    listed = adviser.client.get("/api/v1/handoffs").json()
+    assert who not in [h["conversation_id"] for h in listed]
+    assert "BAB" in texts(stack.say(who, "Was ist BAB?"))  # a fresh conversation, not paused any more

@@ -100,7 +100,9 @@ def test_deletion_removes_the_stored_conversation(stack: Stack) -> None:
     who = sender()
     stack.say(who, "Was ist BAB?")
     assert "löschen" in texts(stack.say(who, "Bitte lösch meine Daten"))
-    assert "gelöscht" in texts(stack.say(who, "/affirm"))
+    reply = stack.say(who, "/affirm")
+    assert "gelöscht" in texts(reply)
+    assert reply[-1] == {"recipient_id": who, "custom": {"conversation_deleted": True}}  # clients forget the id
     tracker = stack.tracker(who)
     assert not [e for e in tracker["events"] if e.get("event") == "user"]
 

@@ -1,0 +1,3 @@
+from channels.telegram.app import main
+
+main()

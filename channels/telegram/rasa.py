@@ -1,0 +1,60 @@
+"""The bridge's client of Rasa's REST channel (``channels/rasa_rest.py`` inside the Rasa server).
+
+Why REST and not a custom input channel inside Rasa: the Rasa server runs in its own Python 3.10 environment
+with pinned dependencies; python-telegram-bot 22 lives here on the application side. The REST channel already
+does everything a channel must do (empty messages, never silent, hand-off forwarding to the console, pending
+adviser replies, deletion), so Telegram gets the same behaviour as the web chat without a second copy.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+CHANNEL = "telegram"
+
+
+class RasaUnavailable(Exception):
+    """Rasa did not answer (down, restarting, overloaded); the message stays queued."""
+
+
+class RasaRefused(Exception):
+    """Rasa answered but refused this request (HTTP 4xx); sending it again would not help."""
+
+
+class RasaClient:
+    def __init__(self, base_url: str, inbound_token: str | None, timeout: float = 30.0,
+                 transport: httpx.AsyncBaseTransport | None = None) -> None:
+        headers = {"X-Inbound-Token": inbound_token} if inbound_token else {}
+        self._client = httpx.AsyncClient(base_url=base_url.rstrip("/"), timeout=timeout, headers=headers,
+                                         transport=transport)
+
+    async def close(self) -> None:
+        await self._client.aclose()
+
+    async def send(self, conversation_id: str, text: str) -> list[dict[str, Any]]:
+        """The bot's answer to one user message (Rasa-style messages: text, buttons, image, custom)."""
+        body = {"sender": conversation_id, "message": text, "input_channel": CHANNEL}
+        data = await self._call("POST", "/webhooks/rest/webhook", body)
+        if not isinstance(data, list):
+            raise RasaUnavailable("answer is not a JSON list")
+        return [m for m in data if isinstance(m, dict)]
+
+    async def delete(self, conversation_id: str) -> None:
+        """Delete the tracker and the conversation's hand-offs (works while an adviser has it)."""
+        await self._call("POST", "/webhooks/rest/delete", {"sender": conversation_id})
+
+    async def _call(self, method: str, path: str, body: dict[str, Any]) -> Any:
+        try:
+            response = await self._client.request(method, path, json=body)
+        except httpx.HTTPError as exc:
+            raise RasaUnavailable(type(exc).__name__) from exc
+        if response.status_code >= 500 or response.status_code == 404:  # 404: Rasa starting without channels
+            raise RasaUnavailable(f"HTTP {response.status_code}")
+        if response.status_code >= 400:
+            raise RasaRefused(f"HTTP {response.status_code}")
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise RasaUnavailable("no JSON") from exc

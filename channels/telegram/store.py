@@ -1,0 +1,102 @@
+"""Database access of the bridge: mapping, queue and button payloads. Functions take the caller's session."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from channels.handoff.models import utcnow
+from channels.telegram.models import TelegramButton, TelegramChat, TelegramPending, TelegramUpdate
+
+CONVERSATION_PREFIX = "tg-"
+BUTTON_PREFIX = "b:"
+
+
+# --- chat ↔ conversation ------------------------------------------------------------------------------------
+
+
+def conversation_for(session: Session, chat_id: int) -> str:
+    """The Rasa conversation id of a chat; a new random one on first contact (or after /loeschen)."""
+    chat = session.get(TelegramChat, chat_id)
+    if chat is None:
+        chat = TelegramChat(chat_id=chat_id, conversation_id=CONVERSATION_PREFIX + secrets.token_urlsafe(16))
+        session.add(chat)
+        session.flush()
+    else:
+        chat.last_seen_at = utcnow()
+    return chat.conversation_id
+
+
+def existing_conversation(session: Session, chat_id: int) -> str | None:
+    chat = session.get(TelegramChat, chat_id)
+    return chat.conversation_id if chat else None
+
+
+def chat_for(session: Session, conversation_id: str) -> int | None:
+    return session.scalar(select(TelegramChat.chat_id).where(TelegramChat.conversation_id == conversation_id))
+
+
+def forget_chat(session: Session, chat_id: int) -> None:
+    """Delete the mapping and anything still queued for this chat (the user asked for deletion)."""
+    session.execute(delete(TelegramPending).where(TelegramPending.chat_id == chat_id))
+    session.execute(delete(TelegramChat).where(TelegramChat.chat_id == chat_id))
+
+
+# --- queue of unanswered messages ---------------------------------------------------------------------------
+
+
+def enqueue(session: Session, chat_id: int, text: str, update_id: int | None, bot_id: int = 0) -> bool:
+    """Store a message before Rasa is asked; False if this update was taken before (Telegram retried)."""
+    if update_id is not None:
+        if session.get(TelegramUpdate, (bot_id, update_id)) is not None:
+            return False
+        try:
+            with session.begin_nested():
+                session.add(TelegramUpdate(bot_id=bot_id, update_id=update_id))
+        except IntegrityError:
+            return False
+    session.add(TelegramPending(chat_id=chat_id, text=text))
+    session.flush()
+    return True
+
+
+def prune_updates(session: Session, keep: dt.timedelta = dt.timedelta(days=2)) -> int:
+    result = session.execute(delete(TelegramUpdate).where(TelegramUpdate.received_at < utcnow() - keep))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def next_pending(session: Session, chat_id: int) -> TelegramPending | None:
+    return session.scalar(
+        select(TelegramPending).where(TelegramPending.chat_id == chat_id).order_by(TelegramPending.id).limit(1)
+    )
+
+
+def chats_with_pending(session: Session) -> list[int]:
+    return list(session.scalars(select(TelegramPending.chat_id).distinct()))
+
+
+# --- long button payloads -------------------------------------------------------------------------------------
+
+
+def callback_data(session: Session, payload: str, limit: int = 64) -> str:
+    """``payload`` itself if it fits Telegram's limit, else a short key stored with the payload."""
+    if len(payload.encode("utf-8")) <= limit and not payload.startswith(BUTTON_PREFIX):
+        return payload
+    key = hashlib.sha256(payload.encode("utf-8")).hexdigest()[:32]
+    if session.get(TelegramButton, key) is None:
+        session.add(TelegramButton(key=key, payload=payload))
+        session.flush()
+    return BUTTON_PREFIX + key
+
+
+def payload_for(session: Session, data: str) -> str | None:
+    """The payload behind a button's callback data; None for a key that is not known (any more)."""
+    if not data.startswith(BUTTON_PREFIX):
+        return data
+    button = session.get(TelegramButton, data[len(BUTTON_PREFIX):])
+    return button.payload if button else None

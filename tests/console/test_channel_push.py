@@ -1,0 +1,147 @@
+"""Push channels (the Telegram bridge runs in its own process): adviser replies are pushed over HTTP; what a
+push missed stays pending for the channel to collect; a user's deletion request removes the hand-offs."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from channels.console.app import create_app
+from channels.console.settings import ConsoleSettings
+from channels.handoff import dispatch, service
+from channels.handoff.models import AuditEntry, Handoff, OutboxMessage
+from knowledge_base.db import session_scope
+from tests.console.conftest import INBOUND_TOKEN, add_adviser, add_handoff, free_port
+from tests.console.test_api import auth
+
+HEADERS = {"X-Inbound-Token": INBOUND_TOKEN}
+
+
+class PushReceiver:
+    """A real HTTP server standing in for the bridge's /internal/push endpoint."""
+
+    def __init__(self, delivered: bool = True) -> None:
+        self.received: list[tuple[dict[str, Any], str | None]] = []
+        self.delivered = delivered
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - http.server API
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                receiver.received.append((body, self.headers.get("X-Inbound-Token")))
+                data = json.dumps({"delivered": receiver.delivered}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/internal/push"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver() -> Iterator[PushReceiver]:
+    r = PushReceiver()
+    yield r
+    r.stop()
+
+
+@pytest.fixture
+def push_client(settings: ConsoleSettings, receiver: PushReceiver) -> Iterator[TestClient]:
+    app = create_app(settings.model_copy(update={"push_urls": {"telegram": receiver.url}}))
+    try:
+        with TestClient(app) as c:
+            yield c
+    finally:
+        dispatch.unregister_pusher("telegram")
+
+
+def api_token(factory: sessionmaker[Session]) -> str:
+    from channels.console.accounts import issue_token
+
+    add_adviser(factory, "berta")
+    with session_scope(factory) as s:
+        return issue_token(s, "berta")
+
+
+def outbox_rows(factory: sessionmaker[Session], conversation_id: str) -> list[OutboxMessage]:
+    with session_scope(factory) as s:
+        return list(s.scalars(select(OutboxMessage).where(OutboxMessage.conversation_id == conversation_id)))
+
+
+def test_adviser_reply_is_pushed_to_the_channel(push_client: TestClient, receiver: PushReceiver,
+                                                factory: sessionmaker[Session]) -> None:
+    hid = add_handoff(factory, "tg-abc", channel="telegram")
+    token = api_token(factory)
+    r = push_client.post(f"/api/v1/handoffs/{hid}/reply", json={"text": "Hallo, hier ist Berta."},
+                         headers=auth(token))
+    assert r.status_code == 201
+    assert receiver.received == [({"conversation_id": "tg-abc",
+                                   "message": {"text": "Hallo, hier ist Berta.", "custom": {"from": "adviser"}}},
+                                  INBOUND_TOKEN)]
+    assert [row.delivered_at is not None for row in outbox_rows(factory, "tg-abc")] == [True]
+
+
+def test_a_missed_push_stays_pending_until_the_channel_confirms(
+    push_client: TestClient, receiver: PushReceiver, factory: sessionmaker[Session]
+) -> None:
+    receiver.delivered = False  # e.g. Telegram unreachable
+    hid = add_handoff(factory, "tg-late", channel="telegram")
+    add_handoff(factory, "web-1", channel="rest")
+    token = api_token(factory)
+    push_client.post(f"/api/v1/handoffs/{hid}/reply", json={"text": "Später"}, headers=auth(token))
+    with session_scope(factory) as s:
+        dispatch.dispatch(s, "web-1", "rest", {"text": "nicht für Telegram"})
+
+    assert push_client.get("/api/outbox-pending", params={"channel": "telegram"}).status_code == 401
+    pending = push_client.get("/api/outbox-pending", params={"channel": "telegram"}, headers=HEADERS).json()
+    assert [(m["conversation_id"], m["message"]["text"]) for m in pending["messages"]] == [("tg-late", "Später")]
+    again = push_client.get("/api/outbox-pending", params={"channel": "telegram"}, headers=HEADERS).json()
+    assert again == pending  # reading does not mark anything
+
+    ids = [m["id"] for m in pending["messages"]]
+    assert push_client.post("/api/outbox-delivered", json={"ids": ids}, headers=HEADERS).json() == {"marked": 1}
+    assert push_client.post("/api/outbox-delivered", json={"ids": ids}, headers=HEADERS).json() == {"marked": 0}
+    empty = push_client.get("/api/outbox-pending", params={"channel": "telegram"}, headers=HEADERS).json()
+    assert empty == {"messages": []}
+
+
+def test_deletion_removes_handoffs_thread_notes_and_outbox(client: TestClient,
+                                                          factory: sessionmaker[Session]) -> None:
+    hid = add_handoff(factory, "web-del", channel="rest")
+    other = add_handoff(factory, "web-keep", channel="rest")
+    adviser = add_adviser(factory, "carla")
+    with session_scope(factory) as s:
+        me = s.get(service.Adviser, adviser)
+        service.add_adviser_reply(s, hid, me, "Persönliche Antwort")
+        service.add_note(s, hid, me, "Notiz mit Details")
+        service.close(s, hid, me, "Termin vereinbart mit Frau X")
+    assert client.delete("/api/conversations/web-del").status_code == 401
+    r = client.delete("/api/conversations/web-del", headers=HEADERS)
+    assert r.json() == {"deleted_handoffs": 1}
+    with session_scope(factory) as s:
+        assert s.scalar(select(func.count()).select_from(Handoff).where(Handoff.conversation_id == "web-del")) == 0
+        assert s.get(Handoff, other) is not None
+        details = list(s.scalars(select(AuditEntry.detail)))
+        assert not any("Frau X" in d for d in details)  # free text about the person is gone
+        assert s.scalar(select(func.count()).select_from(AuditEntry)
+                        .where(AuditEntry.action == "delete_on_request")) == 1
+    assert outbox_rows(factory, "web-del") == []
+    assert client.delete("/api/conversations/web-del", headers=HEADERS).json() == {"deleted_handoffs": 0}
