@@ -98,6 +98,16 @@ def measure_training(workdir: Path) -> float:
     return time.perf_counter() - start
 
 
+NOTES_MARKER = "<!-- hand-written notes below: kept by make bench -->"
+
+
+def kept_notes(path: Path) -> str:
+    """The hand-written analysis at the end of docs/perf.md (after the marker), so a new run keeps it."""
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    notes = text.split(NOTES_MARKER, 1)[1].strip() if NOTES_MARKER in text else ""
+    return f"{NOTES_MARKER}\n\n{notes}\n" if notes else f"{NOTES_MARKER}\n"
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -134,7 +144,9 @@ polling, the bridge (queue in SQLite, typing indicator, rendering), the REST hop
 
 {offer_bench.section(offers.kb, offers.queries, offers.turns, "make bench")}"""
     (ROOT / "docs").mkdir(exist_ok=True)
-    (ROOT / "docs" / "perf.md").write_text(report, encoding="utf-8")
+    path = ROOT / "docs" / "perf.md"
+    report = report.rstrip() + "\n\n" + kept_notes(path)
+    path.write_text(report, encoding="utf-8")
     print(report)
 
 
