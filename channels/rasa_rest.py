@@ -113,7 +113,7 @@ class SafeRestInput(RestInput):
                 return response.json({"error": "'message' muss ein Text sein"}, status=400)
             agent = request.app.ctx.agent
             if not text or not text.strip():
-                return response.json(await _render(agent, sender_id, "utter_empty_message"))
+                return response.json(await render_response(agent, sender_id, "utter_empty_message"))
 
             input_channel = self._extract_input_channel(request)
             collector = CollectingOutputChannel()
@@ -126,15 +126,15 @@ class SafeRestInput(RestInput):
                     metadata=self.get_metadata(request),
                 )
             )
-            messages = [m for m in collector.messages if not _is_delete_marker(m)]
+            messages = [m for m in collector.messages if not is_delete_marker(m)]
             if len(messages) != len(collector.messages):
                 await delete_everything(agent, sender_id)
                 return response.json(messages + [deleted_notice(sender_id)])
-            if not messages and await _is_paused(agent, sender_id):
-                return response.json(await _paused_reply(agent, sender_id, text, input_channel))
+            if not messages and await is_paused(agent, sender_id):
+                return response.json(await paused_reply(agent, sender_id, text, input_channel))
             if not messages:
                 log.warning("no bot message for a user message (conversation %s)", sender_id)
-                messages = await _render(agent, sender_id, "utter_technical_problem")
+                messages = await render_response(agent, sender_id, "utter_technical_problem")
             if await _had_handoff(agent, sender_id):
                 try:
                     messages = await console_outbox(sender_id) + messages
@@ -151,12 +151,12 @@ def deleted_notice(sender_id: str) -> dict[str, Any]:
     return {"recipient_id": sender_id, "custom": {DELETED_NOTICE: True}}
 
 
-def _is_delete_marker(message: dict[str, Any]) -> bool:
+def is_delete_marker(message: dict[str, Any]) -> bool:
     custom = message.get("custom")
     return isinstance(custom, dict) and bool(custom.get(DELETE_MARKER))
 
 
-async def _render(agent: Any, sender_id: str, utter_action: str) -> list[dict[str, Any]]:
+async def render_response(agent: Any, sender_id: str, utter_action: str) -> list[dict[str, Any]]:
     """A domain response, with the persona (du/Sie) of this conversation."""
     tracker = await agent.tracker_store.get_or_create_tracker(sender_id)
     message = await agent.nlg.generate(utter_action, tracker, "rest")
@@ -166,12 +166,12 @@ async def _render(agent: Any, sender_id: str, utter_action: str) -> list[dict[st
     return [{"recipient_id": sender_id, **message}] if message else []
 
 
-async def _is_paused(agent: Any, sender_id: str) -> bool:
+async def is_paused(agent: Any, sender_id: str) -> bool:
     tracker = await agent.tracker_store.retrieve(sender_id)
     return bool(tracker and tracker.is_paused())
 
 
-async def _paused_reply(agent: Any, sender_id: str, text: str, channel: str) -> list[dict[str, Any]]:
+async def paused_reply(agent: Any, sender_id: str, text: str, channel: str) -> list[dict[str, Any]]:
     """A message in a paused conversation: to the adviser console; pending replies or an acknowledgement back."""
     try:
         result = await console_inbound(sender_id, text, channel)
@@ -184,7 +184,8 @@ async def _paused_reply(agent: Any, sender_id: str, text: str, channel: str) -> 
     messages = _messages(sender_id, result.get("messages"))
     if messages:
         return messages
-    return await _render(agent, sender_id, WAITING_RESPONSE) or [{"recipient_id": sender_id, "text": WAITING_FALLBACK}]
+    waiting = await render_response(agent, sender_id, WAITING_RESPONSE)
+    return waiting or [{"recipient_id": sender_id, "text": WAITING_FALLBACK}]
 
 
 async def _had_handoff(agent: Any, sender_id: str) -> bool:

@@ -194,7 +194,8 @@ def start_stack(
                 f"{console_url}{CONSOLE_HEALTH}",
             )
             stack.console.start(timeout=60)
-            stack.adviser_user, stack.adviser_password = "e2e-adviser", secrets.token_urlsafe(16)
+            stack.adviser_user = f"e2e-adviser-{secrets.token_hex(3)}"  # stacks may share a database
+            stack.adviser_password = secrets.token_urlsafe(16)
             stack.adviser_token = create_adviser(env, stack.adviser_user, stack.adviser_password)
         if webchat:
             start_webchat(stack, workdir)

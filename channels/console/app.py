@@ -24,7 +24,7 @@ from channels.console.security import LoginLimiter, SessionSigner
 from channels.console.settings import ConsoleSettings
 from channels.console.templating import make_templates
 from channels.handoff.dispatch import register_pusher
-from channels.handoff.push import http_pusher
+from channels.handoff.push import graph_pusher, http_pusher
 from knowledge_base.db import make_engine, make_session_factory, session_scope
 
 log = logging.getLogger(__name__)
@@ -121,6 +121,8 @@ def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
 
     for channel, url in settings.push_urls.items():
         register_pusher(channel, http_pusher(url, settings.inbound_token))
+    if settings.facebook_page_token:
+        register_pusher("facebook", graph_pusher(settings.facebook_page_token, settings.facebook_graph_url))
 
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from channels.handoff.push import GRAPH_URL
 from knowledge_base.db import PROJECT_ROOT, database_url
 
 DEFAULT_SECRET_FILE = PROJECT_ROOT / "var" / "console-secret.key"
@@ -35,6 +36,9 @@ class ConsoleSettings(BaseModel):
     port: int = 8000
     # channels in their own process that take adviser replies by push (channel → URL), e.g. the Telegram bridge
     push_urls: dict[str, str] = Field(default_factory=dict)
+    # Messenger: adviser replies go out through the Graph API with the page token (channels/handoff/push.py)
+    facebook_page_token: str | None = None
+    facebook_graph_url: str = GRAPH_URL
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, secret_file: Path | None = None) -> ConsoleSettings:
@@ -50,6 +54,8 @@ class ConsoleSettings(BaseModel):
             "secure_cookies": env.get("CONSOLE_SECURE_COOKIES", "").strip().lower() in TRUE,
             "auto_setup": env.get("CONSOLE_AUTO_SETUP", "1").strip().lower() in TRUE,
             "push_urls": {"telegram": env["TELEGRAM_PUSH_URL"]} if env.get("TELEGRAM_PUSH_URL") else {},
+            "facebook_page_token": env.get("FACEBOOK_PAGE_ACCESS_TOKEN") or None,
+            "facebook_graph_url": env.get("FACEBOOK_GRAPH_URL") or GRAPH_URL,
         }
         optional = {
             "CONSOLE_HOST": "host",

@@ -38,3 +38,48 @@ def http_pusher(url: str, token: str | None, timeout: float = 10.0) -> Pusher:
             return False
 
     return push
+
+
+GRAPH_URL = "https://graph.facebook.com/v19.0"
+MESSENGER_MAX = 2000  # Messenger's limit per text message
+ADVISER_LABEL = "Beratung: "
+
+
+def graph_pusher(page_token: str, graph_url: str = GRAPH_URL, timeout: float = 10.0) -> Pusher:
+    """Adviser replies to Facebook Messenger through the Graph API Send API. Sent with the ``HUMAN_AGENT`` tag,
+    which Meta allows for replies by a human up to 7 days after the user's last message (outside the 24-hour
+    window of normal replies). The conversation id is the user's page-scoped id (Rasa's sender id)."""
+    url = graph_url.rstrip("/") + "/me/messages"
+
+    def push(conversation_id: str, message: dict[str, Any]) -> bool:
+        text = message.get("text")
+        if not isinstance(text, str) or not text.strip():
+            return True  # nothing Messenger could show (e.g. a marker)
+        custom = message.get("custom")
+        if isinstance(custom, dict) and custom.get("from") == "adviser":
+            text = ADVISER_LABEL + text
+        for part in split_for_messenger(text):
+            body = {"recipient": {"id": conversation_id}, "messaging_type": "MESSAGE_TAG", "tag": "HUMAN_AGENT",
+                    "message": {"text": part}}
+            try:
+                response = httpx.post(url, params={"access_token": page_token}, json=body, timeout=timeout)
+            except httpx.HTTPError as exc:
+                log.warning("Messenger push failed (%s); message stays in the outbox", type(exc).__name__)
+                return False
+            if response.status_code != 200:
+                log.warning("Messenger push answered HTTP %s; message stays in the outbox", response.status_code)
+                return False
+        return True
+
+    return push
+
+
+def split_for_messenger(text: str, limit: int = MESSENGER_MAX) -> list[str]:
+    parts: list[str] = []
+    rest = text.strip()
+    while len(rest) > limit:
+        cut = rest.rfind(" ", limit // 2, limit)
+        cut = cut if cut > 0 else limit
+        parts.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    return [*parts, rest] if rest else parts

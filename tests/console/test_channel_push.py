@@ -18,6 +18,7 @@ from channels.console.app import create_app
 from channels.console.settings import ConsoleSettings
 from channels.handoff import dispatch, service
 from channels.handoff.models import AuditEntry, Handoff, OutboxMessage
+from channels.handoff.push import graph_pusher
 from knowledge_base.db import session_scope
 from tests.console.conftest import INBOUND_TOKEN, add_adviser, add_handoff, free_port
 from tests.console.test_api import auth
@@ -30,6 +31,7 @@ class PushReceiver:
 
     def __init__(self, delivered: bool = True) -> None:
         self.received: list[tuple[dict[str, Any], str | None]] = []
+        self.paths: list[str] = []
         self.delivered = delivered
         receiver = self
 
@@ -37,6 +39,7 @@ class PushReceiver:
             def do_POST(self) -> None:  # noqa: N802 - http.server API
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 receiver.received.append((body, self.headers.get("X-Inbound-Token")))
+                receiver.paths.append(self.path)
                 data = json.dumps({"delivered": receiver.delivered}).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
@@ -145,3 +148,20 @@ def test_deletion_removes_handoffs_thread_notes_and_outbox(client: TestClient,
                         .where(AuditEntry.action == "delete_on_request")) == 1
     assert outbox_rows(factory, "web-del") == []
     assert client.delete("/api/conversations/web-del", headers=HEADERS).json() == {"deleted_handoffs": 0}
+
+
+def test_messenger_push_uses_the_send_api_with_the_human_agent_tag(receiver: PushReceiver) -> None:
+    graph_url = receiver.url.removesuffix("/internal/push") + "/v19.0"
+    push = graph_pusher("PAGE-TOKEN", graph_url)
+    text = " ".join(["Ausbildung"] * 420)  # 4,619 characters: Messenger takes at most 2,000 per message
+    assert push("psid-1", {"text": text, "custom": {"from": "adviser"}})
+    bodies = [body for body, _ in receiver.received]
+    assert len(bodies) == 3 and all(len(b["message"]["text"]) <= 2000 for b in bodies)
+    assert bodies[0]["message"]["text"].startswith("Beratung: Ausbildung")
+    assert {(b["recipient"]["id"], b["messaging_type"], b["tag"]) for b in bodies} == {
+        ("psid-1", "MESSAGE_TAG", "HUMAN_AGENT")}
+    assert receiver.paths[0] == "/v19.0/me/messages?access_token=PAGE-TOKEN"
+    assert push("psid-1", {"custom": {"conversation_deleted": True}})  # nothing to show: counts as delivered
+    assert len(receiver.received) == 3
+    receiver.stop()
+    assert not push("psid-1", {"text": "Hallo"})  # Graph API unreachable: stays in the outbox

@@ -46,9 +46,10 @@ class FakeGraphApi:
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
 
     def env(self) -> dict[str, str]:
-        """Environment for the Rasa process."""
+        """Environment for the Rasa and console processes."""
         return {"HTTPS_PROXY": self.proxy_url, "https_proxy": self.proxy_url, "NO_PROXY": "127.0.0.1,localhost",
-                "no_proxy": "127.0.0.1,localhost", "REQUESTS_CA_BUNDLE": str(self.cert)}
+                "no_proxy": "127.0.0.1,localhost", "REQUESTS_CA_BUNDLE": str(self.cert),  # requests (Rasa)
+                "SSL_CERT_FILE": str(self.cert)}  # httpx (the console's Graph API push)
 
     def stop(self) -> None:
         self._server.shutdown()

@@ -1,0 +1,81 @@
+"""Rasa's Facebook Messenger connector, made aware of the human hand-off (runs INSIDE the Rasa server).
+
+Everything of Rasa's connector stays as it is (URL ``/webhooks/facebook/webhook``, verify token, X-Hub-Signature
+check, parsing, sending through the Graph API); registered in bot/credentials.yml as
+``channels.messenger.HandoffFacebookInput`` with the same settings as Rasa's ``facebook`` entry. Added: while the
+conversation is paused (an adviser has it), the user's message is stored by Rasa as before *and* forwarded to the
+adviser console (``/api/inbound``, like the REST channel); the user gets the adviser's pending replies or the
+acknowledgement ``utter_handoff_waiting``; and "Lösch meine Daten" deletes the conversation and its hand-offs
+like on the REST channel (the deletion marker is not sent to Messenger). Adviser replies themselves are pushed by the console through the Graph
+API (``channels/handoff/push.py``, ``graph_pusher``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from rasa.core.channels.channel import OutputChannel, UserMessage
+from rasa.core.channels.facebook import FacebookInput
+from sanic import Blueprint, Sanic
+from sanic.exceptions import SanicException
+
+from channels.rasa_rest import delete_everything, is_delete_marker, is_paused, paused_reply
+
+log = logging.getLogger(__name__)
+RASA_APP = "rasa_server"
+
+
+class HandoffFacebookInput(FacebookInput):
+    @classmethod
+    def name(cls) -> str:
+        return "facebook"  # same URL and input channel name as Rasa's connector
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        return super().blueprint(handoff_aware(on_new_message))
+
+
+def _agent() -> Any:
+    try:
+        return Sanic.get_app(RASA_APP).ctx.agent
+    except SanicException:  # another app name (e.g. rasa_core_no_api without --enable-api)
+        return Sanic.get_app().ctx.agent
+
+
+class DeletionAwareOutput(OutputChannel):
+    """Passes every bot message on to Messenger, except the deletion marker of ``action_delete_conversation``
+    (a JSON message Messenger could not show): it is remembered, and the conversation deleted after the turn."""
+
+    def __init__(self, inner: OutputChannel) -> None:
+        self.inner = inner
+        self.deletion_requested = False
+
+    @classmethod
+    def name(cls) -> str:
+        return HandoffFacebookInput.name()
+
+    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        if is_delete_marker(message):
+            self.deletion_requested = True
+            return
+        await self.inner.send_response(recipient_id, message)
+
+
+def handoff_aware(on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Callable[[UserMessage], Awaitable[Any]]:
+    async def handle(message: UserMessage) -> None:
+        agent = _agent()
+        paused = await is_paused(agent, message.sender_id)
+        output = DeletionAwareOutput(message.output_channel)
+        message.output_channel = output
+        await on_new_message(message)  # Rasa stores the message (and, if not paused, answers)
+        if output.deletion_requested:
+            await delete_everything(agent, message.sender_id)
+            return
+        if not paused:
+            return
+        for reply in await paused_reply(agent, message.sender_id, message.text or "", HandoffFacebookInput.name()):
+            reply = {k: v for k, v in reply.items() if k != "recipient_id"}  # send_response takes it separately
+            await output.inner.send_response(message.sender_id, reply)
+
+    return handle
