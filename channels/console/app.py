@@ -25,6 +25,7 @@ from channels.console.settings import ConsoleSettings
 from channels.console.templating import make_templates
 from channels.handoff.dispatch import register_pusher
 from channels.handoff.push import graph_pusher, http_pusher
+from channels.lazy_app import lazy_app
 from knowledge_base.db import make_engine, make_session_factory, session_scope
 
 log = logging.getLogger(__name__)
@@ -177,14 +178,5 @@ def _same_site(request: Request) -> bool:
     return referer.startswith(str(request.base_url))
 
 
-_app: FastAPI | None = None
-
-
-def __getattr__(name: str) -> FastAPI:
-    """``channels.console.app:app`` for uvicorn, built from the environment on first access (not on import)."""
-    global _app
-    if name == "app":
-        if _app is None:
-            _app = create_app()
-        return _app
-    raise AttributeError(name)
+# ``uvicorn channels.console.app:app`` builds the app from the environment on first access (not on import)
+__getattr__ = lazy_app(create_app)

@@ -1,9 +1,10 @@
 """One way for adviser replies (and the bot's "I'm back") to reach the user, whatever channel they came from.
 
 ``dispatch(session, conversation_id, channel, message)`` stores the message in the outbox (committed with the
-caller's transaction, so nothing is lost) and hands it to the channel's pusher, if that channel pushes (Telegram
-will register one). REST and the web chat have no push: the REST channel returns pending outbox messages with the
-next reply, and the web chat polls them (``pending`` / ``mark_delivered``).
+caller's transaction, so nothing is lost) and hands it to the channel's pusher, if that channel pushes (the
+console registers ``channels/handoff/push.py`` pushers for Telegram and Messenger). REST and the web chat have no
+push: the REST channel returns pending outbox messages with the next reply, and the web chat polls them
+(``take_pending``). A push channel collects what a push missed (``pending_for_channel`` / ``mark_delivered``).
 """
 
 from __future__ import annotations

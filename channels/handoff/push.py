@@ -19,18 +19,26 @@ from channels.handoff.dispatch import Pusher
 log = logging.getLogger(__name__)
 
 
+def _post(what: str, url: str, **request: Any) -> httpx.Response | None:
+    """POST; the response if it is HTTP 200, else None (logged without URL parameters, which may hold a token)."""
+    try:
+        response = httpx.post(url, **request)
+    except httpx.HTTPError as exc:
+        log.warning("%s failed (%s); message stays in the outbox", what, type(exc).__name__)
+        return None
+    if response.status_code != 200:
+        log.warning("%s answered HTTP %s; message stays in the outbox", what, response.status_code)
+        return None
+    return response
+
+
 def http_pusher(url: str, token: str | None, timeout: float = 10.0) -> Pusher:
     headers = {"X-Inbound-Token": token} if token else {}
 
     def push(conversation_id: str, message: dict[str, Any]) -> bool:
-        try:
-            response = httpx.post(url, json={"conversation_id": conversation_id, "message": message},
-                                  headers=headers, timeout=timeout)
-        except httpx.HTTPError as exc:
-            log.warning("push to %s failed (%s); message stays in the outbox", url, type(exc).__name__)
-            return False
-        if response.status_code != 200:
-            log.warning("push to %s answered HTTP %s; message stays in the outbox", url, response.status_code)
+        response = _post(f"push to {url}", url, json={"conversation_id": conversation_id, "message": message},
+                         headers=headers, timeout=timeout)
+        if response is None:
             return False
         try:
             return bool(response.json().get("delivered"))
@@ -61,13 +69,7 @@ def graph_pusher(page_token: str, graph_url: str = GRAPH_URL, timeout: float = 1
         for part in split_for_messenger(text):
             body = {"recipient": {"id": conversation_id}, "messaging_type": "MESSAGE_TAG", "tag": "HUMAN_AGENT",
                     "message": {"text": part}}
-            try:
-                response = httpx.post(url, params={"access_token": page_token}, json=body, timeout=timeout)
-            except httpx.HTTPError as exc:
-                log.warning("Messenger push failed (%s); message stays in the outbox", type(exc).__name__)
-                return False
-            if response.status_code != 200:
-                log.warning("Messenger push answered HTTP %s; message stays in the outbox", response.status_code)
+            if _post("Messenger push", url, params={"access_token": page_token}, json=body, timeout=timeout) is None:
                 return False
         return True
 

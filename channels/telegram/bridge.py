@@ -48,7 +48,6 @@ class Bridge:
         """A text or a button payload from the user: queue it, then try to answer everything queued."""
         with session_scope(self.factory) as session:
             fresh = store.enqueue(session, chat_id, text, update_id, bot_id=self.bot.id)
-            store.conversation_for(session, chat_id)
         if not fresh:
             log_event("telegram_duplicate_update", update_id=update_id)
             return

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from telegram import Update
+from telegram import CallbackQuery, Update
 from telegram.error import TelegramError
 from telegram.ext import (
     Application,
@@ -99,16 +99,16 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await bridge.user_message(chat_id, payload, update.update_id)
 
 
-async def _answer(query: object) -> None:
+async def _answer(query: CallbackQuery) -> None:
     try:
-        await query.answer()  # type: ignore[attr-defined]  # stops the button's spinner
+        await query.answer()  # stops the button's spinner
     except TelegramError as exc:
         log_event("telegram_answer_failed", level=logging.WARNING, error=type(exc).__name__)
 
 
-async def _remove_keyboard(query: object) -> None:
+async def _remove_keyboard(query: CallbackQuery) -> None:
     try:
-        await query.edit_message_reply_markup(reply_markup=None)  # type: ignore[attr-defined]
+        await query.edit_message_reply_markup(reply_markup=None)
     except TelegramError:
         pass  # the message may be too old to edit; the answer matters
 

@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import hmac
 from typing import Any
 
 from fastapi import FastAPI, Header, HTTPException, Request
@@ -17,6 +16,7 @@ from pydantic import BaseModel, Field
 from telegram import Update
 from telegram.ext import Application
 
+from channels.console.security import same
 from channels.telegram.bridge import Bridge
 from channels.telegram.handlers import FAILED_UPDATES
 from channels.telegram.logs import log_event
@@ -30,10 +30,6 @@ class PushIn(BaseModel):
     message: dict[str, Any]
 
 
-def _same(given: str | None, expected: str | None) -> bool:
-    return bool(given) and bool(expected) and hmac.compare_digest(given.encode(), expected.encode())  # type: ignore[union-attr]
-
-
 def create_server(settings: TelegramSettings, application: Application, bridge: Bridge) -> FastAPI:  # type: ignore[type-arg]
     app = FastAPI(title="Telegram-Brücke", docs_url=None, redoc_url=None, openapi_url=None)
 
@@ -43,7 +39,7 @@ def create_server(settings: TelegramSettings, application: Application, bridge: 
 
     @app.post(TelegramSettings.PUSH_PATH)
     async def push(body: PushIn, x_inbound_token: str | None = Header(None)) -> dict[str, bool]:
-        if not _same(x_inbound_token, settings.inbound_token):
+        if not same(x_inbound_token, settings.inbound_token):
             raise HTTPException(401, "Ungültiges X-Inbound-Token")
         return {"delivered": await bridge.push(body.conversation_id, body.message)}
 
@@ -51,7 +47,7 @@ def create_server(settings: TelegramSettings, application: Application, bridge: 
 
         @app.post(TelegramSettings.WEBHOOK_PATH)
         async def webhook(request: Request) -> dict[str, bool]:
-            if not _same(request.headers.get(SECRET_HEADER), settings.webhook_secret):
+            if not same(request.headers.get(SECRET_HEADER), settings.webhook_secret):
                 log_event("webhook_rejected", reason="secret token")
                 raise HTTPException(403, "Forbidden")
             try:

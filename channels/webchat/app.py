@@ -16,6 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from channels.lazy_app import lazy_app
 from channels.webchat.settings import WebchatSettings
 
 HERE = Path(__file__).resolve().parent
@@ -96,14 +97,5 @@ def create_app(settings: WebchatSettings | None = None) -> FastAPI:
     return app
 
 
-_app: FastAPI | None = None
-
-
-def __getattr__(name: str) -> FastAPI:
-    """``channels.webchat.app:app`` for uvicorn, built from the environment on first access (not on import)."""
-    global _app
-    if name == "app":
-        if _app is None:
-            _app = create_app()
-        return _app
-    raise AttributeError(name)
+# ``uvicorn channels.webchat.app:app`` builds the app from the environment on first access (not on import)
+__getattr__ = lazy_app(create_app)

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 import shutil
 import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -26,6 +25,7 @@ from channels.handoff import service
 from channels.handoff.models import Adviser, Handoff, utcnow
 from knowledge_base.db import make_engine, make_session_factory, session_scope
 from knowledge_base.migrate import upgrade
+from tests.http_json import JsonHandler
 
 RASA_TOKEN = "rasa-test-token"
 INBOUND_TOKEN = "inbound-test-token"
@@ -52,36 +52,24 @@ class FakeRasa:
     def start(self) -> FakeRasa:
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(JsonHandler):
             def do_POST(self) -> None:  # noqa: N802 - http.server API
                 parts = urlsplit(self.path)
                 query = {k: v[0] for k, v in parse_qs(parts.query).items()}
-                length = int(self.headers.get("Content-Length") or 0)
-                body = json.loads(self.rfile.read(length) or b"null")
+                body = self.read_json()
                 fake.calls.append({"path": unquote(parts.path), "raw_path": parts.path, "query": query, "body": body})
                 if query.get("token") != fake.token:
-                    return self._json(401, {"message": "token wrong"})
+                    return self.send_json(401, {"message": "token wrong"})
                 if fake.status != 200:
-                    return self._json(fake.status, {"message": "kaputt"})
+                    return self.send_json(fake.status, {"message": "kaputt"})
                 match = re.fullmatch(r"/conversations/([^/]+)/(tracker/events|execute)", parts.path)
                 if not match:
-                    return self._json(404, {})
+                    return self.send_json(404, {})
                 sender = unquote(match.group(1))
                 if match.group(2) == "execute":
-                    return self._json(200, {"tracker": {"sender_id": sender},
+                    return self.send_json(200, {"tracker": {"sender_id": sender},
                                             "messages": [{"recipient_id": sender, "text": BACK_TEXT}]})
-                return self._json(200, {"sender_id": sender, "events": []})
-
-            def _json(self, status: int, data: Any) -> None:
-                raw = json.dumps(data).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(raw)))
-                self.end_headers()
-                self.wfile.write(raw)
-
-            def log_message(self, *args: Any) -> None:
-                pass
+                return self.send_json(200, {"sender_id": sender, "events": []})
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"

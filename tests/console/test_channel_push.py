@@ -3,10 +3,9 @@ push missed stays pending for the channel to collect; a user's deletion request 
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -22,6 +21,7 @@ from channels.handoff.push import graph_pusher
 from knowledge_base.db import session_scope
 from tests.console.conftest import INBOUND_TOKEN, add_adviser, add_handoff, free_port
 from tests.console.test_api import auth
+from tests.http_json import JsonHandler
 
 HEADERS = {"X-Inbound-Token": INBOUND_TOKEN}
 
@@ -35,20 +35,11 @@ class PushReceiver:
         self.delivered = delivered
         receiver = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(JsonHandler):
             def do_POST(self) -> None:  # noqa: N802 - http.server API
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                receiver.received.append((body, self.headers.get("X-Inbound-Token")))
+                receiver.received.append((self.read_json(), self.headers.get("X-Inbound-Token")))
                 receiver.paths.append(self.path)
-                data = json.dumps({"delivered": receiver.delivered}).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args: Any) -> None:
-                pass
+                self.send_json(200, {"delivered": receiver.delivered})
 
         self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/internal/push"

@@ -8,17 +8,17 @@ records every Graph API request. Nothing leaves the machine.
 
 from __future__ import annotations
 
-import json
 import socket
 import socketserver
 import ssl
 import subprocess
 import threading
 import time
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from tests.http_json import JsonHandler
 
 HOST = "graph.facebook.com"
 
@@ -89,28 +89,17 @@ class FakeGraphApi:
     def _proxy_handler(self) -> type[socketserver.BaseRequestHandler]:
         fake = self
 
-        class Graph(BaseHTTPRequestHandler):
+        class Graph(JsonHandler):
             protocol_version = "HTTP/1.1"
 
             def do_POST(self) -> None:  # noqa: N802 - http.server API
-                length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length) if length else b"{}"
                 try:
-                    body = json.loads(raw or b"{}")
+                    body = self.read_json(empty={})
                 except ValueError:
-                    body = {"raw": raw.decode("utf-8", "replace")}
+                    body = {}
                 url = urlsplit(self.path)
                 fake._record(url.path, url.query, body)
-                answer = json.dumps({"recipient_id": body.get("recipient", {}).get("id"), "message_id": "mid.1"})
-                data = answer.encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args: Any) -> None:
-                pass
+                self.send_json(200, {"recipient_id": body.get("recipient", {}).get("id"), "message_id": "mid.1"})
 
         class Proxy(socketserver.BaseRequestHandler):
             def handle(self) -> None:

@@ -7,6 +7,7 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
+from channels.lazy_app import lazy_app
 from channels.webchat.app import create_app
 from channels.webchat.settings import DEFAULT_RASA_URL, SettingsError, WebchatSettings
 
@@ -136,8 +137,7 @@ def test_bad_settings_are_refused(env: dict[str, str]) -> None:
 def test_module_app_is_built_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     import channels.webchat.app as module
 
-    monkeypatch.setattr(module, "_app", None)
+    monkeypatch.setattr(module, "__getattr__", lazy_app(module.create_app))  # nothing built yet
     monkeypatch.setenv("WEBCHAT_RASA_URL", "http://127.0.0.1:5999")
     client = TestClient(module.app)
     assert 'data-rasa-url="http://127.0.0.1:5999"' in client.get("/").text
-    monkeypatch.setattr(module, "_app", None)
