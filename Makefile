@@ -29,7 +29,7 @@ export RASA_TELEMETRY_ENABLED := false
 MODEL := models/bot.tar.gz
 LOOKUP := nlu_data/lookup_occupation.yml
 TRAIN_INPUTS := bot/config.yml $(wildcard bot/domain/*.yml bot/data/*.yml nlu_data/*.yml) $(LOOKUP)
-CONTENT := $(wildcard knowledge_base/content/*) $(wildcard knowledge_base/*.py knowledge_base/migrations/versions/*.py)
+CONTENT := $(wildcard knowledge_base/content/*) $(wildcard knowledge_base/*.py core/*.py migrations/versions/*.py)
 
 .PHONY: help deps run test bench shell validate train kb lookups clean check-python browser
 

@@ -10,9 +10,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.base import entity_values, latest_intent
+from core.protocol import delete_marker
 
 PERSONA_BY_INTENT = {"inform_parent": "parent", "inform_student": "student"}
-DELETE_MARKER = "delete_conversation"
 
 
 class ActionSetPersona(Action):
@@ -35,7 +35,7 @@ class ActionDeleteConversation(Action):
     """Confirms deletion and asks the Rasa-side channel to delete this conversation after the turn.
 
     The tracker cannot be deleted from here: Rasa saves the turn's events after the action returns. The
-    channel (channels/rasa_rest.py) sees the marker, removes it from the reply and deletes the stored
+    channel (rasa_plugins/rest_channel.py, rasa_plugins/messenger_channel.py) sees the marker, removes it from the reply and deletes the stored
     conversation once the turn is finished.
     """
 
@@ -46,5 +46,5 @@ class ActionDeleteConversation(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
         dispatcher.utter_message(response="utter_data_deleted")
-        dispatcher.utter_message(json_message={DELETE_MARKER: True})
+        dispatcher.utter_message(json_message=delete_marker())
         return []

@@ -11,7 +11,7 @@ Flow (rules in bot/data/rules_handoff.yml):
    only then tells the user and returns ``ConversationPaused``. Rasa runs no policy while paused; the REST
    channel forwards the user's messages to the adviser console.
 4. The console closes the hand-off, appends a ``resume`` event and executes ``utter_handoff_back`` through
-   Rasa's HTTP API (channels/handoff/rasa_client.py).
+   Rasa's HTTP API (handoff/rasa_client.py, handoff/lifecycle.py).
 """
 
 from __future__ import annotations
@@ -28,11 +28,11 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
-from actions import office_hours
 from actions.base import latest_intent
 from actions.kb import kb_session
 from actions.topic_actions import send_article
-from channels.handoff import service
+from core.protocol import CHANNEL_REST
+from handoff import office_hours, service
 from knowledge_base.text import normalize
 
 log = logging.getLogger(__name__)
@@ -45,7 +45,7 @@ SKIPPED = "keine Angabe"  # slot value for "egal" / "nein" / "Überspringen" (a 
 MAX_TOPIC = 200
 MAX_CONTACT = 200
 MAX_TRANSCRIPT = 200  # most recent messages kept in the hand-off record
-DEFAULT_CHANNEL = "rest"
+DEFAULT_CHANNEL = CHANNEL_REST
 
 # Intents that mean "this is a sensitive topic" (the bot offers the hand-off after its answer), with the label
 # that becomes the hand-off topic when the user does not name one.

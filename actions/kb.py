@@ -8,7 +8,7 @@ from contextlib import contextmanager
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from knowledge_base.db import make_engine, make_session_factory, session_scope
+from core.db import make_engine, make_session_factory, session_scope
 from knowledge_base.resolve import AliasIndex
 
 _lock = threading.Lock()

@@ -7,14 +7,13 @@ from typing import Any
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from actions import render
 from actions.base import KnowledgeAction, entity_values, hint_if_unverified, latest_intent, latest_text
 from actions.kb import alias_index
 from knowledge_base import queries
-from knowledge_base.models import InterestField, Occupation
+from knowledge_base.models import Occupation
 from knowledge_base.resolve import Resolution, match_interest, related_occupations, suggest_occupations
 
 ASPECT_BY_INTENT = {
@@ -146,7 +145,7 @@ class ActionSuggestOccupations(KnowledgeAction):
         texts = entity_values(tracker, "interest") + [latest_text(tracker)]
         interest = next((i for t in texts if t and (i := match_interest(session, t))), None)
         if interest is None:
-            fields = session.scalars(select(InterestField).order_by(InterestField.label)).all()
+            fields = queries.interest_fields(session)
             buttons = [render.button(f.label, "ask_occupation_suggestion", interest=f.label) for f in fields[:10]]
             dispatcher.utter_message(response="utter_ask_interest", buttons=buttons)
             return []

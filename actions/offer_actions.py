@@ -12,13 +12,12 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from actions import render
 from actions.base import KnowledgeAction, entity_values, latest_intent, latest_text
 from actions.kb import alias_index, kb_session
-from knowledge_base.models import InterestField, Occupation
+from knowledge_base import queries
 from knowledge_base.offer_search import (
     DEFAULT_RADIUS_KM,
     OFFER_TYPE_LABELS,
@@ -76,9 +75,9 @@ def choose_occupation(session: Session, raw: str) -> Choice:
         return Choice(ANY)
     if text.startswith(INTEREST_PREFIX):
         key = text.removeprefix(INTEREST_PREFIX)
-        if session.get(InterestField, key) is not None:
+        if queries.interest_field(session, key) is not None:
             return Choice(text)
-    if session.scalar(select(Occupation.id).where(Occupation.name == text)) is not None:
+    if queries.occupation_exists(session, text):
         return Choice(text)
     resolution = alias_index(session).resolve(text)
     if resolution.is_sure and resolution.best:
@@ -292,11 +291,9 @@ def build_search(session: Session, occupation: str, place: PlaceCandidate | None
     occupation_id = None
     what = "Angebote"
     if occupation.startswith(INTEREST_PREFIX):
-        interest = session.get(InterestField, occupation.removeprefix(INTEREST_PREFIX))
+        interest = queries.interest_field(session, occupation.removeprefix(INTEREST_PREFIX))
         if interest is not None:
-            occupation_ids = tuple(
-                session.scalars(select(Occupation.id).where(Occupation.kldb2.in_(interest.kldb2))).all()
-            ) or (-1,)
+            occupation_ids = tuple(queries.occupation_ids_in_areas(session, interest.kldb2)) or (-1,)
             what = f"Angebote zum Interesse „{interest.label}“"
     elif occupation != ANY:
         occupation_ids = _same_occupation_ids(session, occupation)
@@ -395,10 +392,8 @@ def _total(total: int, capped: bool) -> str:
 def _same_occupation_ids(session: Session, name: str) -> tuple[int, ...]:
     """The occupation and its chamber variants ("Koch/Köchin (IH)" and "(HwEx)"), the named one first."""
     base = gender_forms(name)[0]
-    own = session.scalar(select(Occupation.id).where(Occupation.name == name))
-    kldb5 = select(Occupation.kldb5).where(Occupation.name == name).scalar_subquery()
-    rows = session.execute(select(Occupation.id, Occupation.name).where(Occupation.kldb5 == kldb5)).all()
-    others = [r.id for r in rows if r.id != own and gender_forms(r.name)[0] == base]
+    own, rows = queries.occupation_ids_and_names_like(session, name)
+    others = [row_id for row_id, row_name in rows if row_id != own and gender_forms(row_name)[0] == base]
     return tuple([own] if own is not None else []) + tuple(others)
 
 

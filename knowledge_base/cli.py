@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, TypeVar
 import yaml
 from sqlalchemy.orm import Session
 
-from knowledge_base.db import analyze, database_url, make_engine, make_session_factory, session_scope
+from core.db import analyze, database_url, make_engine, make_session_factory, session_scope
 from knowledge_base.loader import CONTENT_DIR, ContentError, load_content, read_content
 
 if TYPE_CHECKING:
@@ -34,7 +34,7 @@ T = TypeVar("T")
 
 
 def cmd_migrate(_: argparse.Namespace) -> int:
-    from knowledge_base.migrate import upgrade
+    from core.migrate import upgrade
 
     upgrade()
     print(f"Schema aktuell: {_safe_url()}")

@@ -25,7 +25,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 from tqdm import tqdm
 
-from knowledge_base.db import analyze
+from core.db import analyze
 from knowledge_base.gazetteer import HESSEN
 from knowledge_base.loader import TableCount, bulk_sync
 from knowledge_base.models import Occupation, Offer, Place, Provider

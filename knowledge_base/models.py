@@ -6,11 +6,9 @@ import datetime as dt
 from decimal import Decimal
 
 from sqlalchemy import JSON, Date, DateTime, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-
-class Base(DeclarativeBase):
-    pass
+from core.db import Base
 
 
 class SourcedMixin:

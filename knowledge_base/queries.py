@@ -1,11 +1,20 @@
-"""Read queries used by the actions (SQLAlchemy 2.0 select style)."""
+"""Named read queries for the actions (SQLAlchemy 2.0 select style): the actions hold no SQL, they call these
+(as Rasa's financial-demo keeps all SQL in one module). Searching offers and places has its own modules
+(``offer_search``, ``places``); resolving names ``resolve``."""
 
 from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from knowledge_base.models import Article, FundingProgram, MinimumTrainingPay, Occupation, OccupationAlias
+from knowledge_base.models import (
+    Article,
+    FundingProgram,
+    InterestField,
+    MinimumTrainingPay,
+    Occupation,
+    OccupationAlias,
+)
 
 
 def occupation_by_id(session: Session, occupation_id: int) -> Occupation | None:
@@ -14,6 +23,33 @@ def occupation_by_id(session: Session, occupation_id: int) -> Occupation | None:
 
 def occupation_by_name(session: Session, name: str) -> Occupation | None:
     return session.scalar(select(Occupation).where(Occupation.name == name))
+
+
+def occupation_exists(session: Session, name: str) -> bool:
+    return session.scalar(select(Occupation.id).where(Occupation.name == name)) is not None
+
+
+def occupation_ids_and_names_like(session: Session, name: str) -> tuple[int | None, list[tuple[int, str]]]:
+    """The id of the occupation called ``name`` (or None) and every occupation with the same KldB 5-digit code
+    (chamber variants such as "Koch/Köchin (IH)" and "(HwEx)"), as (id, name)."""
+    own = session.scalar(select(Occupation.id).where(Occupation.name == name))
+    kldb5 = select(Occupation.kldb5).where(Occupation.name == name).scalar_subquery()
+    rows = session.execute(select(Occupation.id, Occupation.name).where(Occupation.kldb5 == kldb5)).all()
+    return own, [(row.id, row.name) for row in rows]
+
+
+def occupation_ids_in_areas(session: Session, kldb2: list[str]) -> list[int]:
+    """Every occupation of the given KldB occupational main groups (2 digits)."""
+    return list(session.scalars(select(Occupation.id).where(Occupation.kldb2.in_(kldb2))))
+
+
+def interest_field(session: Session, key: str) -> InterestField | None:
+    return session.get(InterestField, key)
+
+
+def interest_fields(session: Session) -> list[InterestField]:
+    """All fields of interest, alphabetically by label."""
+    return list(session.scalars(select(InterestField).order_by(InterestField.label)))
 
 
 def article(session: Session, key: str) -> Article | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uvicorn
 
 from channels.console.app import create_app
-from channels.console.settings import ConsoleSettings
+from core.settings import ConsoleSettings
 
 
 def main() -> None:

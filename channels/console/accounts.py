@@ -14,7 +14,8 @@ from channels.console.security import (
     hash_password,
     token_hash,
 )
-from channels.handoff.models import ROLES, Adviser, utcnow
+from core.db import utcnow
+from handoff.models import ROLES, Adviser
 
 
 class AccountError(Exception):

@@ -5,15 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from channels.console import workflow
-from channels.console.deps import DB, ApiAdviser
+from channels.console.deps import DB, ApiAdviser, RasaApiDep
 from channels.console.templating import waiting_minutes
-from channels.handoff import service
-from channels.handoff.models import Handoff
+from handoff import lifecycle, service
+from handoff.models import Handoff
 
 router = APIRouter(prefix="/api/v1", tags=["Übergaben"])
 
@@ -109,7 +108,7 @@ def _detail(db: Session, handoff: Handoff) -> HandoffDetailOut:
             NoteOut(text=n.text, at=n.created_at, adviser=n.adviser.username if n.adviser else None)
             for n in handoff.notes
         ],
-        bot_resumed=workflow.is_resumed(db, handoff.id) if handoff.status == "closed" else None,
+        bot_resumed=lifecycle.is_resumed(db, handoff.id) if handoff.status == "closed" else None,
     )
 
 
@@ -126,7 +125,7 @@ def _conflict(db: Session, handoff_id: int, exc: service.HandoffError) -> HTTPEx
     return HTTPException(409, str(exc))
 
 
-def _resume_out(result: workflow.ResumeResult) -> ResumeOut:
+def _resume_out(result: lifecycle.ResumeResult) -> ResumeOut:
     return ResumeOut(resumed=result.resumed, bot_messages=result.messages, error=result.error)
 
 
@@ -146,7 +145,7 @@ def list_handoffs(
 def get_handoff(handoff_id: int, adviser: ApiAdviser,
                 db: DB) -> HandoffDetailOut:
     handoff = _get(db, handoff_id)
-    workflow.audit_read(db, adviser, handoff_id)
+    lifecycle.audit_read(db, adviser, handoff_id)
     db.commit()
     return _detail(db, handoff)
 
@@ -186,10 +185,9 @@ def assign(handoff_id: int, adviser: ApiAdviser, db: DB) -> HandoffOut:
 
 @router.post("/handoffs/{handoff_id}/close", response_model=CloseOut,
              summary="Abschließen und den Bot fortsetzen (er meldet sich zurück)")
-def close(request: Request, handoff_id: int, body: CloseIn, adviser: ApiAdviser,
-          db: DB) -> CloseOut:
+def close(rasa: RasaApiDep, handoff_id: int, body: CloseIn, adviser: ApiAdviser, db: DB) -> CloseOut:
     try:
-        _, result = workflow.close_and_resume(db, request.app.state.settings, handoff_id, adviser, body.outcome)
+        _, result = lifecycle.close_and_resume(db, rasa, handoff_id, adviser, body.outcome)
     except service.HandoffError as exc:
         raise _conflict(db, handoff_id, exc) from exc
     return CloseOut(handoff=_out(_get(db, handoff_id)), resume=_resume_out(result))
@@ -197,11 +195,10 @@ def close(request: Request, handoff_id: int, body: CloseIn, adviser: ApiAdviser,
 
 @router.post("/handoffs/{handoff_id}/resume", response_model=ResumeOut,
              summary="Bot erneut fortsetzen, falls Rasa beim Abschließen nicht erreichbar war")
-def resume(request: Request, handoff_id: int, adviser: ApiAdviser,
-           db: DB) -> ResumeOut:
+def resume(rasa: RasaApiDep, handoff_id: int, adviser: ApiAdviser, db: DB) -> ResumeOut:
     handoff = _get(db, handoff_id)
     try:
-        result = workflow.resume_bot(db, request.app.state.settings, handoff, adviser)
+        result = lifecycle.resume_bot(db, rasa, handoff, adviser)
     except service.HandoffError as exc:
         raise _conflict(db, handoff_id, exc) from exc
     return _resume_out(result)

@@ -21,12 +21,14 @@ from channels.console import api, auth, inbound, pages
 from channels.console.accounts import ensure_admin
 from channels.console.deps import LoginRequired, PageError, render
 from channels.console.security import LoginLimiter, SessionSigner
-from channels.console.settings import ConsoleSettings
 from channels.console.templating import make_templates
-from channels.handoff.dispatch import register_pusher
-from channels.handoff.push import graph_pusher, http_pusher
 from channels.lazy_app import lazy_app
-from knowledge_base.db import make_engine, make_session_factory, session_scope
+from channels.push.http import http_pusher
+from channels.push.messenger import graph_pusher
+from core.db import make_engine, make_session_factory, session_scope
+from core.protocol import CHANNEL_FACEBOOK
+from core.settings import ConsoleSettings
+from handoff.outbox import register_pusher
 
 log = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -69,7 +71,7 @@ class SecurityHeaders:
 
 def setup(settings: ConsoleSettings, factory: Any) -> None:
     """Migrate the database and create the first admin if there is none (its password is printed once)."""
-    from knowledge_base.migrate import upgrade
+    from core.migrate import upgrade
 
     upgrade(settings.database_url)
     with session_scope(factory) as session:
@@ -123,7 +125,7 @@ def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
     for channel, url in settings.push_urls.items():
         register_pusher(channel, http_pusher(url, settings.inbound_token))
     if settings.facebook_page_token:
-        register_pusher("facebook", graph_pusher(settings.facebook_page_token, settings.facebook_graph_url))
+        register_pusher(CHANNEL_FACEBOOK, graph_pusher(settings.facebook_page_token, settings.facebook_graph_url))
 
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

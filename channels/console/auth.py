@@ -15,8 +15,8 @@ from channels.console.deps import (
     set_session_cookie,
 )
 from channels.console.security import SessionData, hash_password, needs_rehash, verify_password
-from channels.handoff import service
-from channels.handoff.models import Adviser
+from handoff import service
+from handoff.models import Adviser
 
 router = APIRouter(dependencies=[Depends(csrf_protect)])
 

@@ -11,13 +11,13 @@ Generated passwords and tokens are printed once; only their hashes are stored.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 from channels.console import accounts
-from channels.handoff.models import ROLES
-from knowledge_base.db import database_url, make_engine, make_session_factory, session_scope
-from knowledge_base.migrate import upgrade
+from core.db import database_url, make_engine, make_session_factory, session_scope
+from core.migrate import upgrade
+from core.settings import AdminAccountSettings
+from handoff.models import ROLES
 
 
 def _read_password(from_stdin: bool) -> str | None:
@@ -70,10 +70,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"API-Token für {args.username!r} (wird nur jetzt angezeigt, ersetzt ein älteres):")
                 print(issued)
             elif args.command == "ensure-admin":
-                result = accounts.ensure_admin(
-                    session, os.environ.get("CONSOLE_ADMIN_USER") or None,
-                    os.environ.get("CONSOLE_ADMIN_PASSWORD") or None,
-                )
+                admin = AdminAccountSettings.from_env()
+                result = accounts.ensure_admin(session, admin.admin_user, admin.admin_password)
                 if not result.created:
                     print(f"Administrationskonto {result.adviser.username!r} existiert bereits; nichts geändert.")
                 else:

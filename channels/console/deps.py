@@ -18,11 +18,12 @@ from channels.console.security import (
     SessionData,
     SessionSigner,
     password_fingerprint,
-    same,
     token_hash,
 )
-from channels.console.settings import ConsoleSettings
-from channels.handoff.models import Adviser
+from core.settings import ConsoleSettings
+from core.tokens import same
+from handoff.lifecycle import RasaApi
+from handoff.models import Adviser
 
 CSRF_FIELD = "csrf_token"
 
@@ -43,6 +44,15 @@ class LoginRequired(Exception):
 
 def get_settings(request: Request) -> ConsoleSettings:
     return request.app.state.settings
+
+
+def get_rasa_api(request: Request) -> RasaApi:
+    """Rasa's HTTP API as the settings say (resuming the bot after a hand-off)."""
+    settings = get_settings(request)
+    return RasaApi(settings.rasa_url, settings.rasa_token, settings.rasa_timeout)
+
+
+RasaApiDep = Annotated[RasaApi, Depends(get_rasa_api)]
 
 
 def get_db(request: Request) -> Iterator[Session]:

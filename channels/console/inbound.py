@@ -5,23 +5,27 @@ Authenticated with the shared secret ``CONSOLE_INBOUND_TOKEN`` in the header ``X
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.security import APIKeyHeader
 from pydantic import BaseModel, Field
 
 from channels.console.deps import DB
-from channels.console.security import same
-from channels.handoff import dispatch, service
+from core import protocol
+from core.tokens import same
+from handoff import outbox, service
 
-router = APIRouter(prefix="/api", tags=["Kanäle"])
+router = APIRouter(tags=["Kanäle"])
+_token_header = APIKeyHeader(name=protocol.INBOUND_TOKEN_HEADER, auto_error=False,
+                             description="gemeinsames Geheimnis der Kanäle (CONSOLE_INBOUND_TOKEN)")
 
 
-def inbound_token(request: Request, x_inbound_token: str | None = Header(None)) -> None:
+def inbound_token(request: Request, token: Annotated[str | None, Depends(_token_header)]) -> None:
     expected = request.app.state.settings.inbound_token
     if not expected:
         raise HTTPException(503, "CONSOLE_INBOUND_TOKEN ist nicht gesetzt; Kanal-Schnittstelle abgeschaltet.")
-    if not same(x_inbound_token, expected):
+    if not same(token, expected):
         raise HTTPException(401, "Ungültiges X-Inbound-Token")
 
 
@@ -41,19 +45,20 @@ class InboundOut(OutboxOut):
     stored: bool = Field(description="true: die Nachricht gehört zu einer offenen Übergabe und wurde gespeichert")
 
 
-@router.post("/inbound", response_model=InboundOut, dependencies=[Depends(inbound_token)],
+@router.post(protocol.CONSOLE_INBOUND_PATH, response_model=InboundOut, dependencies=[Depends(inbound_token)],
              summary="Nachricht der Person während einer Übergabe speichern; ausstehende Nachrichten abholen")
 def inbound(body: InboundIn, db: DB) -> InboundOut:
     stored = bool(body.text.strip()) and service.add_user_message(db, body.conversation_id, body.text) is not None
-    messages = dispatch.take_pending(db, body.conversation_id)
+    messages = outbox.take_pending(db, body.conversation_id)
     db.commit()
     return InboundOut(stored=stored, messages=messages)
 
 
-@router.get("/outbox/{conversation_id:path}", response_model=OutboxOut, dependencies=[Depends(inbound_token)],
+@router.get(protocol.CONSOLE_OUTBOX_PATH + "/{conversation_id:path}", response_model=OutboxOut,
+            dependencies=[Depends(inbound_token)],
             summary="Ausstehende Nachrichten für ein Gespräch abholen (werden als zugestellt markiert)")
-def outbox(conversation_id: str, db: DB) -> OutboxOut:
-    messages = dispatch.take_pending(db, conversation_id)
+def pending_outbox(conversation_id: str, db: DB) -> OutboxOut:
+    messages = outbox.take_pending(db, conversation_id)
     db.commit()
     return OutboxOut(messages=messages)
 
@@ -62,7 +67,7 @@ class DeletedOut(BaseModel):
     deleted_handoffs: int = Field(description="Anzahl gelöschter Übergaben (mit Verlauf, Notizen und Outbox)")
 
 
-@router.delete("/conversations/{conversation_id:path}", response_model=DeletedOut,
+@router.delete(protocol.CONSOLE_CONVERSATIONS_PATH + "/{conversation_id:path}", response_model=DeletedOut,
                dependencies=[Depends(inbound_token)],
                summary="Alle Übergaben eines Gesprächs löschen (auf Wunsch der Person)")
 def delete_conversation(conversation_id: str, db: DB) -> DeletedOut:
@@ -85,18 +90,18 @@ class DeliveredIn(BaseModel):
     ids: list[int] = Field(max_length=1000)
 
 
-@router.get("/outbox-pending", response_model=PendingOut, dependencies=[Depends(inbound_token)],
+@router.get(protocol.CONSOLE_OUTBOX_PENDING_PATH, response_model=PendingOut, dependencies=[Depends(inbound_token)],
             summary="Noch nicht zugestellte Nachrichten eines Push-Kanals (z. B. telegram), ohne sie zu markieren")
 def outbox_pending(channel: str, db: DB, limit: int = 100) -> PendingOut:
-    rows = dispatch.pending_for_channel(db, channel, limit=max(1, min(limit, 1000)))
+    rows = outbox.pending_for_channel(db, channel, limit=max(1, min(limit, 1000)))
     return PendingOut(messages=[
         PendingMessage(id=r.id, conversation_id=r.conversation_id, message=r.payload) for r in rows
     ])
 
 
-@router.post("/outbox-delivered", dependencies=[Depends(inbound_token)],
+@router.post(protocol.CONSOLE_OUTBOX_DELIVERED_PATH, dependencies=[Depends(inbound_token)],
              summary="Nachrichten als zugestellt markieren (nachdem der Kanal sie ausgeliefert hat)")
 def outbox_delivered(body: DeliveredIn, db: DB) -> dict[str, int]:
-    marked = dispatch.mark_delivered(db, body.ids)
+    marked = outbox.mark_delivered(db, body.ids)
     db.commit()
     return {"marked": marked}

@@ -9,10 +9,17 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from channels.console import workflow
-from channels.console.deps import DB, AdminAdviser, CurrentAdviser, PageError, csrf_protect, render
-from channels.handoff import service
-from channels.handoff.models import STATUSES, Adviser, AuditEntry, Handoff
+from channels.console.deps import (
+    DB,
+    AdminAdviser,
+    CurrentAdviser,
+    PageError,
+    RasaApiDep,
+    csrf_protect,
+    render,
+)
+from handoff import lifecycle, service
+from handoff.models import STATUSES, Adviser, AuditEntry, Handoff
 
 router = APIRouter(dependencies=[Depends(csrf_protect)])
 
@@ -101,9 +108,9 @@ def handoff_page(
     ok: str = Query(""),
 ) -> Response:
     handoff = _handoff_or_404(db, handoff_id)
-    workflow.audit_read(db, adviser, handoff_id)
+    lifecycle.audit_read(db, adviser, handoff_id)
     db.commit()
-    resumed = workflow.is_resumed(db, handoff_id) if handoff.status == "closed" else None
+    resumed = lifecycle.is_resumed(db, handoff_id) if handoff.status == "closed" else None
     return render(request, "handoff.html", {
         "nav": "inbox", "h": handoff, "resumed": resumed, "flash": FLASH.get(ok), "outcomes": OUTCOMES,
         "refresh": 20 if handoff.status != "closed" else 0,
@@ -137,7 +144,7 @@ def assign(handoff_id: int, adviser: CurrentAdviser, db: DB) -> Response:
 
 @router.post("/handoffs/{handoff_id}/close")
 def close(
-    request: Request,
+    rasa: RasaApiDep,
     handoff_id: int,
     adviser: CurrentAdviser,
     db: DB,
@@ -146,7 +153,7 @@ def close(
 ) -> Response:
     text = ": ".join(part for part in (outcome.strip(), comment.strip()) if part)
     try:
-        _, result = workflow.close_and_resume(db, request.app.state.settings, handoff_id, adviser, text)
+        _, result = lifecycle.close_and_resume(db, rasa, handoff_id, adviser, text)
     except service.HandoffError as exc:
         raise _refused(db, handoff_id, exc) from exc
     return _back(handoff_id, "closed" if result.resumed else None)
@@ -154,11 +161,11 @@ def close(
 
 @router.post("/handoffs/{handoff_id}/resume")
 def resume(
-    request: Request, handoff_id: int, adviser: CurrentAdviser, db: DB
+    rasa: RasaApiDep, handoff_id: int, adviser: CurrentAdviser, db: DB
 ) -> Response:
     handoff = _handoff_or_404(db, handoff_id)
     try:
-        result = workflow.resume_bot(db, request.app.state.settings, handoff, adviser)
+        result = lifecycle.resume_bot(db, rasa, handoff, adviser)
     except service.HandoffError as exc:
         raise _refused(db, handoff_id, exc) from exc
     return _back(handoff_id, "resumed" if result.resumed else None)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import hmac
 import secrets
 import threading
 import time
@@ -54,12 +53,6 @@ def token_hash(token: str) -> str:
 def password_fingerprint(password_hash: str) -> str:
     """Bound into the session cookie: a new password ends all sessions of the account."""
     return hashlib.sha256(password_hash.encode("utf-8")).hexdigest()[:16]
-
-
-def same(a: str | None, b: str | None) -> bool:
-    if not a or not b:
-        return False
-    return hmac.compare_digest(a.encode("utf-8"), b.encode("utf-8"))
 
 
 @dataclass(frozen=True)

@@ -25,8 +25,9 @@ from channels.telegram.logs import log_event, setup_logging
 from channels.telegram.outbox import OutboxCollector
 from channels.telegram.rasa import RasaClient
 from channels.telegram.server import create_server
-from channels.telegram.settings import SettingsError, TelegramSettings
-from knowledge_base.db import make_engine, make_session_factory
+from core.db import make_engine, make_session_factory
+from core.errors import SettingsError
+from core.settings import TelegramSettings
 
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 
@@ -42,7 +43,7 @@ def build_application(settings: TelegramSettings) -> Application:  # type: ignor
 
 
 async def run(settings: TelegramSettings) -> None:
-    from knowledge_base.migrate import upgrade
+    from core.migrate import upgrade
 
     upgrade(settings.database_url)
     engine = make_engine(settings.database_url)

@@ -25,9 +25,9 @@ from channels.telegram.delivery import DeliveryFailed, button_rows, keyboard, se
 from channels.telegram.logs import log_event
 from channels.telegram.rasa import RasaClient, RasaRefused, RasaUnavailable
 from channels.telegram.render import Outgoing, render
-from knowledge_base.db import session_scope
+from core.db import session_scope
+from core.protocol import is_deleted_notice
 
-DELETED_NOTICE = "conversation_deleted"
 MAX_RETRY_PAUSE = 60.0
 
 
@@ -107,8 +107,7 @@ class Bridge:
         """Rasa-style messages to the chat. A ``conversation_deleted`` notice forgets the chat's mapping."""
         delivered = True
         for message in messages:
-            custom = message.get("custom")
-            if isinstance(custom, dict) and custom.get(DELETED_NOTICE):
+            if is_deleted_notice(message):
                 self.forget(chat_id)
                 continue
             for outgoing in render(message):

@@ -19,7 +19,7 @@ from channels.telegram import store, texts
 from channels.telegram.bridge import Bridge
 from channels.telegram.delivery import keyboard
 from channels.telegram.logs import log_event
-from knowledge_base.db import session_scope
+from core.db import session_scope
 
 DELETE_YES = "tg:delete:yes"
 DELETE_NO = "tg:delete:no"

@@ -14,8 +14,7 @@ import datetime as dt
 from sqlalchemy import BigInteger, DateTime, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from channels.handoff.models import utcnow
-from knowledge_base.models import Base
+from core.db import Base, utcnow
 
 
 class TelegramChat(Base):

@@ -11,12 +11,13 @@ import httpx
 from channels.telegram.bridge import Bridge
 from channels.telegram.logs import log_event
 from channels.telegram.rasa import CHANNEL
+from core.protocol import CONSOLE_OUTBOX_DELIVERED_PATH, CONSOLE_OUTBOX_PENDING_PATH, INBOUND_TOKEN_HEADER
 
 
 class OutboxCollector:
     def __init__(self, console_url: str, inbound_token: str | None, bridge: Bridge, interval: float = 30.0,
                  transport: httpx.AsyncBaseTransport | None = None) -> None:
-        headers = {"X-Inbound-Token": inbound_token} if inbound_token else {}
+        headers = {INBOUND_TOKEN_HEADER: inbound_token} if inbound_token else {}
         self._client = httpx.AsyncClient(base_url=console_url.rstrip("/"), headers=headers, timeout=10,
                                          transport=transport)
         self.bridge = bridge
@@ -27,7 +28,7 @@ class OutboxCollector:
 
     async def collect_once(self) -> int:
         """Deliver what is pending for Telegram; returns how many messages were delivered."""
-        response = await self._client.get("/api/outbox-pending", params={"channel": CHANNEL})
+        response = await self._client.get(CONSOLE_OUTBOX_PENDING_PATH, params={"channel": CHANNEL})
         response.raise_for_status()
         delivered: list[int] = []
         for item in response.json().get("messages", []):
@@ -37,7 +38,7 @@ class OutboxCollector:
             elif await self.bridge.push(item["conversation_id"], item["message"]):
                 delivered.append(item["id"])
         if delivered:
-            (await self._client.post("/api/outbox-delivered", json={"ids": delivered})).raise_for_status()
+            (await self._client.post(CONSOLE_OUTBOX_DELIVERED_PATH, json={"ids": delivered})).raise_for_status()
         return len(delivered)
 
     async def run_forever(self) -> None:

@@ -1,4 +1,4 @@
-"""The bridge's client of Rasa's REST channel (``channels/rasa_rest.py`` inside the Rasa server).
+"""The bridge's client of Rasa's REST channel (``rasa_plugins/rest_channel.py`` inside the Rasa server).
 
 Why REST and not a custom input channel inside Rasa: the Rasa server runs in its own Python 3.10 environment
 with pinned dependencies; python-telegram-bot 22 lives here on the application side. The REST channel already
@@ -12,21 +12,17 @@ from typing import Any
 
 import httpx
 
-CHANNEL = "telegram"
+from core.errors import RasaRefused, RasaUnavailable
+from core.protocol import CHANNEL_TELEGRAM, INBOUND_TOKEN_HEADER, REST_DELETE_PATH, REST_WEBHOOK_PATH
 
-
-class RasaUnavailable(Exception):
-    """Rasa did not answer (down, restarting, overloaded); the message stays queued."""
-
-
-class RasaRefused(Exception):
-    """Rasa answered but refused this request (HTTP 4xx); sending it again would not help."""
+CHANNEL = CHANNEL_TELEGRAM
+__all__ = ["CHANNEL", "RasaClient", "RasaRefused", "RasaUnavailable"]
 
 
 class RasaClient:
     def __init__(self, base_url: str, inbound_token: str | None, timeout: float = 30.0,
                  transport: httpx.AsyncBaseTransport | None = None) -> None:
-        headers = {"X-Inbound-Token": inbound_token} if inbound_token else {}
+        headers = {INBOUND_TOKEN_HEADER: inbound_token} if inbound_token else {}
         self._client = httpx.AsyncClient(base_url=base_url.rstrip("/"), timeout=timeout, headers=headers,
                                          transport=transport)
 
@@ -36,14 +32,14 @@ class RasaClient:
     async def send(self, conversation_id: str, text: str) -> list[dict[str, Any]]:
         """The bot's answer to one user message (Rasa-style messages: text, buttons, image, custom)."""
         body = {"sender": conversation_id, "message": text, "input_channel": CHANNEL}
-        data = await self._call("POST", "/webhooks/rest/webhook", body)
+        data = await self._call("POST", REST_WEBHOOK_PATH, body)
         if not isinstance(data, list):
             raise RasaUnavailable("answer is not a JSON list")
         return [m for m in data if isinstance(m, dict)]
 
     async def delete(self, conversation_id: str) -> None:
         """Delete the tracker and the conversation's hand-offs (works while an adviser has it)."""
-        await self._call("POST", "/webhooks/rest/delete", {"sender": conversation_id})
+        await self._call("POST", REST_DELETE_PATH, {"sender": conversation_id})
 
     async def _call(self, method: str, path: str, body: dict[str, Any]) -> Any:
         try:

@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.protocol import is_from_adviser
+
 MAX_CHARS = 4096  # Telegram: 1–4096 characters after entity parsing (counted in UTF-16 code units)
 _LINK = re.compile(r"\[([^\[\]\n]{1,200})\]\((https?://[^\s()<>\"]{1,2000})\)")
 _BOLD = re.compile(r"\*\*([^*\n]{1,500})\*\*")
@@ -114,12 +116,11 @@ def render(message: dict[str, Any]) -> list[Outgoing]:
     """One Rasa bot message as Telegram messages (empty list: nothing to show, e.g. a custom marker)."""
     text = message.get("text") if isinstance(message.get("text"), str) else ""
     image = message.get("image") if isinstance(message.get("image"), str) else ""
-    custom = message.get("custom") if isinstance(message.get("custom"), dict) else {}
     if image:
         text = f"{text}\n{image}".strip()
     if not text.strip():
         return []
-    if custom.get("from") == "adviser":
+    if is_from_adviser(message):
         text = f"{ADVISER_LABEL}\n{text}"
     chunks = [to_html(chunk) for chunk in split_text(text)]
     buttons = tuple(_buttons(message.get("buttons")))

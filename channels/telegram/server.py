@@ -11,16 +11,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import FastAPI, Header, HTTPException, Request
+from fastapi import FastAPI, HTTPException, Request
 from pydantic import BaseModel, Field
 from telegram import Update
 from telegram.ext import Application
 
-from channels.console.security import same
 from channels.telegram.bridge import Bridge
 from channels.telegram.handlers import FAILED_UPDATES
 from channels.telegram.logs import log_event
-from channels.telegram.settings import TelegramSettings
+from core.protocol import INBOUND_TOKEN_HEADER
+from core.settings import TelegramSettings
+from core.tokens import same
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
@@ -38,8 +39,8 @@ def create_server(settings: TelegramSettings, application: Application, bridge: 
         return {"status": "ok", "mode": settings.mode}
 
     @app.post(TelegramSettings.PUSH_PATH)
-    async def push(body: PushIn, x_inbound_token: str | None = Header(None)) -> dict[str, bool]:
-        if not same(x_inbound_token, settings.inbound_token):
+    async def push(body: PushIn, request: Request) -> dict[str, bool]:
+        if not same(request.headers.get(INBOUND_TOKEN_HEADER), settings.inbound_token):
             raise HTTPException(401, "Ungültiges X-Inbound-Token")
         return {"delivered": await bridge.push(body.conversation_id, body.message)}
 

@@ -10,10 +10,11 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from channels.handoff.models import utcnow
 from channels.telegram.models import TelegramButton, TelegramChat, TelegramPending, TelegramUpdate
+from core.db import utcnow
+from core.protocol import TELEGRAM_CONVERSATION_PREFIX
 
-CONVERSATION_PREFIX = "tg-"
+CONVERSATION_PREFIX = TELEGRAM_CONVERSATION_PREFIX
 BUTTON_PREFIX = "b:"
 
 

@@ -7,7 +7,8 @@ import sys
 import uvicorn
 
 from channels.webchat.app import create_app
-from channels.webchat.settings import SettingsError, WebchatSettings
+from core.errors import SettingsError
+from core.settings import WebchatSettings
 
 
 def main() -> int:

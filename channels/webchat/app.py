@@ -17,7 +17,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from channels.lazy_app import lazy_app
-from channels.webchat.settings import WebchatSettings
+from core.settings import WebchatSettings
 
 HERE = Path(__file__).resolve().parent
 STATIC_DIR = HERE / "static"

@@ -24,7 +24,7 @@ import pytest
 import uvicorn
 
 from channels.webchat.app import create_app
-from channels.webchat.settings import WebchatSettings
+from core.settings import WebchatSettings
 from tests.e2e.conftest import (
     BACK_WORDS,
     CONSENT_WORD,
@@ -214,7 +214,7 @@ def test_adviser_reply_arrives_by_polling_labelled_beratung(page: Any, stack: St
 
 @pytest.mark.e2e
 def test_deleting_the_data_starts_a_new_session(page: Any, stack: Stack) -> None:
-    """channels/rasa_rest.py answers the deletion with ``{"custom": {"conversation_deleted": true}}``."""
+    """rasa_plugins/rest_channel.py answers the deletion with ``{"custom": {"conversation_deleted": true}}``."""
     from playwright.sync_api import expect
 
     open_chat(page, stack.webchat_url)

@@ -20,11 +20,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from channels.console.accounts import create_adviser
 from channels.console.app import create_app
-from channels.console.settings import ConsoleSettings
-from channels.handoff import service
-from channels.handoff.models import Adviser, Handoff, utcnow
-from knowledge_base.db import make_engine, make_session_factory, session_scope
-from knowledge_base.migrate import upgrade
+from core.db import make_engine, make_session_factory, session_scope
+from core.migrate import upgrade
+from core.settings import ConsoleSettings
+from handoff import service
+from handoff.models import Adviser, Handoff, utcnow
 from tests.http_json import JsonHandler
 
 RASA_TOKEN = "rasa-test-token"

@@ -8,8 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from channels.console.accounts import issue_token
-from channels.handoff.models import Adviser, AuditEntry, OutboxMessage
-from knowledge_base.db import session_scope
+from core.db import session_scope
+from handoff.models import Adviser, AuditEntry, OutboxMessage
 from tests.console.conftest import BACK_TEXT, RASA_TOKEN, XSS, FakeRasa, add_adviser, add_handoff, free_port
 
 

@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from channels.console.accounts import set_password
 from channels.console.app import create_app
-from channels.console.settings import ConsoleSettings
-from channels.handoff.models import Adviser, AuditEntry
-from knowledge_base.db import session_scope
+from core.db import session_scope
+from core.settings import ConsoleSettings
+from handoff.models import Adviser, AuditEntry
 from tests.console.conftest import PASSWORD, XSS, add_adviser, add_handoff, csrf_of, login
 
 

@@ -14,11 +14,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from channels.console.app import create_app
-from channels.console.settings import ConsoleSettings
-from channels.handoff import dispatch, service
-from channels.handoff.models import AuditEntry, Handoff, OutboxMessage
-from channels.handoff.push import graph_pusher
-from knowledge_base.db import session_scope
+from channels.push.messenger import graph_pusher
+from core.db import session_scope
+from core.settings import ConsoleSettings
+from handoff import outbox, service
+from handoff.models import AuditEntry, Handoff, OutboxMessage
 from tests.console.conftest import INBOUND_TOKEN, add_adviser, add_handoff, free_port
 from tests.console.test_api import auth
 from tests.http_json import JsonHandler
@@ -59,12 +59,12 @@ def receiver() -> Iterator[PushReceiver]:
 
 @pytest.fixture
 def push_client(settings: ConsoleSettings, receiver: PushReceiver) -> Iterator[TestClient]:
-    app = create_app(settings.model_copy(update={"push_urls": {"telegram": receiver.url}}))
+    app = create_app(settings.model_copy(update={"telegram_push_url": receiver.url}))
     try:
         with TestClient(app) as c:
             yield c
     finally:
-        dispatch.unregister_pusher("telegram")
+        outbox.unregister_pusher("telegram")
 
 
 def api_token(factory: sessionmaker[Session]) -> str:
@@ -102,7 +102,7 @@ def test_a_missed_push_stays_pending_until_the_channel_confirms(
     token = api_token(factory)
     push_client.post(f"/api/v1/handoffs/{hid}/reply", json={"text": "Später"}, headers=auth(token))
     with session_scope(factory) as s:
-        dispatch.dispatch(s, "web-1", "rest", {"text": "nicht für Telegram"})
+        outbox.dispatch(s, "web-1", "rest", {"text": "nicht für Telegram"})
 
     assert push_client.get("/api/outbox-pending", params={"channel": "telegram"}).status_code == 401
     pending = push_client.get("/api/outbox-pending", params={"channel": "telegram"}, headers=HEADERS).json()

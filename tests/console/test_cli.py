@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from channels.console import cli
 from channels.console.security import token_hash, verify_password
-from channels.handoff.models import Adviser
-from knowledge_base.db import make_engine, make_session_factory, session_scope
+from core.db import make_engine, make_session_factory, session_scope
+from handoff.models import Adviser
 from tests.console.conftest import login
 
 ROOT = Path(__file__).resolve().parents[2]

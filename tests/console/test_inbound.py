@@ -6,9 +6,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from channels.console.app import create_app
-from channels.console.settings import ConsoleSettings
-from channels.handoff import dispatch
-from knowledge_base.db import session_scope
+from core.db import session_scope
+from core.settings import ConsoleSettings
+from handoff import outbox
 from tests.console.conftest import INBOUND_TOKEN, add_handoff, load
 
 HEADERS = {"X-Inbound-Token": INBOUND_TOKEN}
@@ -32,8 +32,8 @@ def test_user_message_is_stored_and_pending_replies_returned(client: TestClient,
                                                              factory: sessionmaker[Session]) -> None:
     hid = add_handoff(factory, "conv-in")
     with session_scope(factory) as s:
-        dispatch.dispatch(s, "conv-in", "rest", {"text": "Antwort der Beraterin"})
-        dispatch.dispatch(s, "other", "rest", {"text": "nicht für dich"})
+        outbox.dispatch(s, "conv-in", "rest", {"text": "Antwort der Beraterin"})
+        outbox.dispatch(s, "other", "rest", {"text": "nicht für dich"})
     r = client.post("/api/inbound", json={"conversation_id": "conv-in", "text": "Danke!", "channel": "rest"},
                     headers=HEADERS)
     assert r.status_code == 200
@@ -54,8 +54,8 @@ def test_no_open_handoff(client: TestClient) -> None:
 
 def test_outbox_is_taken_once(client: TestClient, factory: sessionmaker[Session]) -> None:
     with session_scope(factory) as s:
-        dispatch.dispatch(s, "web/1", "web", {"text": "eins"})
-        dispatch.dispatch(s, "web/1", "web", {"text": "zwei", "buttons": [{"title": "OK", "payload": "/ok"}]})
+        outbox.dispatch(s, "web/1", "web", {"text": "eins"})
+        outbox.dispatch(s, "web/1", "web", {"text": "zwei", "buttons": [{"title": "OK", "payload": "/ok"}]})
     r = client.get("/api/outbox/web%2F1", headers=HEADERS)
     assert r.json() == {"messages": [
         {"recipient_id": "web/1", "text": "eins"},

@@ -8,8 +8,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from channels.handoff.models import AuditEntry, HandoffMessage, HandoffNote, OutboxMessage
-from knowledge_base.db import session_scope
+from core.db import session_scope
+from handoff.models import AuditEntry, HandoffMessage, HandoffNote, OutboxMessage
 from tests.console.conftest import (
     BACK_TEXT,
     RASA_TOKEN,

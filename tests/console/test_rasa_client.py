@@ -1,10 +1,11 @@
-"""channels.handoff.rasa_client against a fake Rasa HTTP API."""
+"""handoff.rasa_client against a fake Rasa HTTP API."""
 
 from __future__ import annotations
 
 import pytest
 
-from channels.handoff import rasa_client
+from core.settings import AppSettings
+from handoff import rasa_client
 from tests.console.conftest import BACK_TEXT, RASA_TOKEN, FakeRasa, free_port
 
 
@@ -23,7 +24,8 @@ def test_resume_posts_event_then_executes_the_back_response(fake_rasa: FakeRasa)
 def test_environment_defaults(fake_rasa: FakeRasa, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RASA_URL", fake_rasa.url)
     monkeypatch.setenv("RASA_TOKEN", RASA_TOKEN)
-    assert rasa_client.resume("x") == [{"text": BACK_TEXT}]
+    settings = AppSettings.from_env()  # RASA_URL and RASA_TOKEN reach the client through the settings
+    assert rasa_client.resume("x", rasa_url=settings.rasa_url, token=settings.rasa_token) == [{"text": BACK_TEXT}]
 
 
 def test_wrong_token_or_error_status(fake_rasa: FakeRasa) -> None:

@@ -10,9 +10,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from channels.console.app import create_app
-from channels.console.settings import ConsoleSettings
-from channels.handoff.models import Adviser
-from knowledge_base.db import make_engine, make_session_factory, session_scope
+from core.db import make_engine, make_session_factory, session_scope
+from core.settings import ConsoleSettings
+from handoff.models import Adviser
 
 
 def test_from_environment(tmp_path: Path) -> None:

@@ -15,7 +15,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import func, select
 
-from actions import handoff_actions, office_hours
+from actions import handoff_actions
 from actions.handoff_actions import (
     SKIPPED,
     ActionAskHandoffContact,
@@ -28,7 +28,8 @@ from actions.handoff_actions import (
 )
 from actions.kb import kb_session
 from actions.topic_actions import ActionAnswerTopic
-from channels.handoff.models import Handoff
+from handoff import office_hours
+from handoff.models import Handoff
 
 BERLIN = ZoneInfo("Europe/Berlin")
 TUESDAY_10 = dt.datetime(2026, 11, 24, 10, 0, tzinfo=BERLIN)  # a Tuesday, office open

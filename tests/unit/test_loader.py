@@ -8,9 +8,9 @@ import pytest
 import yaml
 from sqlalchemy import func, select
 
-from knowledge_base.db import make_engine, make_session_factory, session_scope
+from core.db import make_engine, make_session_factory, session_scope
+from core.migrate import upgrade
 from knowledge_base.loader import ContentError, load_content, read_content
-from knowledge_base.migrate import upgrade
 from knowledge_base.models import Article, FundingProgram, MinimumTrainingPay, Occupation, OccupationAlias
 
 

@@ -5,9 +5,8 @@ from pathlib import Path
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from knowledge_base.db import make_engine
-from knowledge_base.migrate import upgrade
-from knowledge_base.models import Base
+from core.db import Base, make_engine
+from core.migrate import upgrade
 
 
 def test_migrations_match_models(tmp_path: Path) -> None:

@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.db import make_engine, make_session_factory, session_scope
 from knowledge_base import cli
-from knowledge_base.db import make_engine, make_session_factory, session_scope
 from knowledge_base.demo_offers import load_demo_offers
 from knowledge_base.importers import (
     ImportReport,

@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import and_, func, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from knowledge_base.db import make_engine, make_session_factory, session_scope
+from core.db import make_engine, make_session_factory, session_scope
 from knowledge_base.demo_offers import DEMO_SIZES, generate_demo_offers, load_demo_offers
 from knowledge_base.models import Occupation, Offer, Place, Provider
 from knowledge_base.offer_search import (

@@ -2,7 +2,8 @@
 
 import pytest
 
-from channels.telegram.settings import SettingsError, TelegramSettings
+from core.errors import SettingsError
+from core.settings import TelegramSettings
 
 BASE = {"TELEGRAM_BOT_TOKEN": "123:abc", "KB_DATABASE_URL": "sqlite:///x.sqlite3"}
 

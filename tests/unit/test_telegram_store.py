@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from channels.telegram import store
-from knowledge_base.db import make_engine, make_session_factory, session_scope
-from knowledge_base.migrate import upgrade
+from core.db import make_engine, make_session_factory, session_scope
+from core.migrate import upgrade
 
 
 @pytest.fixture()

@@ -9,7 +9,9 @@ from fastapi.testclient import TestClient
 
 from channels.lazy_app import lazy_app
 from channels.webchat.app import create_app
-from channels.webchat.settings import DEFAULT_RASA_URL, SettingsError, WebchatSettings
+from core.errors import SettingsError
+from core.protocol import DEFAULT_RASA_URL
+from core.settings import WebchatSettings
 
 RASA = "https://bot.example.org:5443"
 
@@ -105,13 +107,15 @@ def test_rasa_url_is_escaped_in_the_page() -> None:
 
 
 def test_settings_from_the_environment() -> None:
-    assert WebchatSettings.from_env({}) == WebchatSettings(DEFAULT_RASA_URL, "127.0.0.1", 8080, 4.0)
+    assert WebchatSettings.from_env({}) == WebchatSettings(rasa_url=DEFAULT_RASA_URL, host="127.0.0.1", port=8080,
+                                                                 poll_seconds=4.0)
     assert WebchatSettings.from_env({"RASA_URL": "http://10.0.0.5:5005"}).rasa_url == "http://10.0.0.5:5005"
     settings = WebchatSettings.from_env({
         "RASA_URL": "http://127.0.0.1:5005", "WEBCHAT_RASA_URL": "https://chat.example.org/rasa/",
         "WEBCHAT_HOST": "0.0.0.0", "WEBCHAT_PORT": "9090", "WEBCHAT_POLL_SECONDS": "2.5",
     })
-    assert settings == WebchatSettings("https://chat.example.org/rasa", "0.0.0.0", 9090, 2.5)
+    assert settings == WebchatSettings(rasa_url="https://chat.example.org/rasa", host="0.0.0.0", port=9090,
+                                       poll_seconds=2.5)
     assert settings.rasa_origin == "https://chat.example.org"
 
 

@@ -1,4 +1,12 @@
-"""Steps shared by the pages and the JSON API: audited reading, closing with resuming the bot, retrying that."""
+"""The end of a hand-off and audited reading, shared by the console's pages and JSON API.
+
+A hand-off has two sources of truth that must agree: ``Handoff.status`` here and Rasa's paused tracker. The
+invariant: the bot answers a conversation only while it has no open hand-off. Creating a hand-off pauses the
+tracker (``action_handoff_create``); closing it (``close_and_resume``) commits ``closed`` first, then resumes the
+tracker through Rasa's HTTP API and dispatches the bot's "I'm back". If Rasa is down at that moment the hand-off
+stays closed, the bot stays paused, and ``resume_bot`` can be repeated (recorded as audit ``resume``) until it
+worked. A newer open hand-off of the same conversation keeps the bot paused.
+"""
 
 from __future__ import annotations
 
@@ -10,13 +18,23 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from channels.console.settings import ConsoleSettings
-from channels.handoff import dispatch, rasa_client, service
-from channels.handoff.models import Adviser, AuditEntry, Handoff, utcnow
+from core.db import utcnow
+from core.errors import RasaUnavailable
+from handoff import outbox, rasa_client, service
+from handoff.models import Adviser, AuditEntry, Handoff
 
 log = logging.getLogger(__name__)
 
 READ_AUDIT_WINDOW = dt.timedelta(minutes=10)  # a page reloaded within this time is not logged again
+
+
+@dataclass(frozen=True)
+class RasaApi:
+    """Where and how the console reaches Rasa's HTTP API."""
+
+    url: str
+    token: str | None
+    timeout: float = 5.0
 
 
 @dataclass
@@ -52,15 +70,15 @@ def is_resumed(session: Session, handoff_id: int) -> bool:
 
 
 def close_and_resume(
-    session: Session, settings: ConsoleSettings, handoff_id: int, adviser: Adviser, outcome: str
+    session: Session, rasa: RasaApi, handoff_id: int, adviser: Adviser, outcome: str
 ) -> tuple[Handoff, ResumeResult]:
     """Close (committed even if Rasa is down), then resume the bot. Raises ``HandoffError`` if not open."""
     handoff = service.close(session, handoff_id, adviser, outcome)
     session.commit()
-    return handoff, resume_bot(session, settings, handoff, adviser)
+    return handoff, resume_bot(session, rasa, handoff, adviser)
 
 
-def resume_bot(session: Session, settings: ConsoleSettings, handoff: Handoff, adviser: Adviser) -> ResumeResult:
+def resume_bot(session: Session, rasa: RasaApi, handoff: Handoff, adviser: Adviser) -> ResumeResult:
     """Give the conversation back to the bot and dispatch its "I'm back" message; safe to call again."""
     if handoff.status != "closed":
         raise service.HandoffError("Die Übergabe ist noch offen; der Bot wird erst beim Abschließen fortgesetzt.")
@@ -74,16 +92,14 @@ def resume_bot(session: Session, settings: ConsoleSettings, handoff: Handoff, ad
     conversation_id, channel, handoff_id = handoff.conversation_id, handoff.channel, handoff.id
     session.commit()  # no transaction is held while Rasa is called
     try:
-        messages = rasa_client.resume(
-            conversation_id, rasa_url=settings.rasa_url, token=settings.rasa_token, timeout=settings.rasa_timeout
-        )
-    except rasa_client.RasaUnavailable as exc:
+        messages = rasa_client.resume(conversation_id, rasa_url=rasa.url, token=rasa.token, timeout=rasa.timeout)
+    except RasaUnavailable as exc:
         log.warning("could not resume conversation %s: %s", conversation_id, exc)
         service.audit(session, adviser, "resume_failed", handoff_id, str(exc))
         session.commit()
         return ResumeResult(False, error=str(exc))
     for message in messages:
-        dispatch.dispatch(session, conversation_id, channel, message)
+        outbox.dispatch(session, conversation_id, channel, message)
     service.audit(session, adviser, "resume", handoff_id, f"{len(messages)} Bot-Nachricht(en) zugestellt")
-    session.commit()
+    session.commit()  # then the outbox pushes the messages (push channels)
     return ResumeResult(True, messages)

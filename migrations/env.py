@@ -1,11 +1,14 @@
-"""Alembic environment: the URL comes from the caller (knowledge_base.migrate) or KB_DATABASE_URL."""
+"""Alembic environment: the URL comes from the caller (core.migrate) or KB_DATABASE_URL.
+
+The one place that imports every models module: all tables share the application database and this history.
+"""
 
 from alembic import context
 
-import channels.handoff.models  # noqa: F401,E402  (hand-off tables share the application database)
-import channels.telegram.models  # noqa: F401,E402  (so do the Telegram bridge tables)
-from knowledge_base.db import make_engine
-from knowledge_base.models import Base
+import channels.telegram.models  # noqa: F401  (Telegram bridge tables)
+import handoff.models  # noqa: F401  (hand-off tables)
+import knowledge_base.models  # noqa: F401  (knowledge base and offers)
+from core.db import Base, make_engine
 
 config = context.config
 target_metadata = Base.metadata

@@ -1,24 +1,34 @@
-"""Database engine and sessions for the knowledge base (SQLite by default, PostgreSQL in production)."""
+"""The application database: declarative ``Base``, ``utcnow``, engine and sessions (SQLite by default, PostgreSQL in
+production). Every models module (knowledge base, hand-off, Telegram bridge) builds on this ``Base``; the one
+Alembic history in ``migrations/`` covers them all."""
 
 from __future__ import annotations
 
+import datetime as dt
 import math
-import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_DB_PATH = PROJECT_ROOT / "var" / "kb.sqlite3"
+from core.settings import DatabaseSettings
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+def utcnow() -> dt.datetime:
+    """Now in UTC, without time zone (how every timestamp column stores it)."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 def database_url() -> str:
-    """The knowledge-base URL: ``KB_DATABASE_URL`` or the embedded SQLite file under ``var/``."""
-    return os.environ.get("KB_DATABASE_URL") or f"sqlite:///{DEFAULT_DB_PATH}"
+    """The application database URL: ``KB_DATABASE_URL`` or the embedded SQLite file under ``var/``."""
+    return DatabaseSettings.from_env().database_url
 
 
 def make_engine(url: str | None = None) -> Engine:

@@ -2,12 +2,12 @@
 
 Everything of Rasa's connector stays as it is (URL ``/webhooks/facebook/webhook``, verify token, X-Hub-Signature
 check, parsing, sending through the Graph API); registered in bot/credentials.yml as
-``channels.messenger.HandoffFacebookInput`` with the same settings as Rasa's ``facebook`` entry. Added: while the
-conversation is paused (an adviser has it), the user's message is stored by Rasa as before *and* forwarded to the
-adviser console (``/api/inbound``, like the REST channel); the user gets the adviser's pending replies or the
+``rasa_plugins.messenger_channel.HandoffFacebookInput`` with the same settings as Rasa's ``facebook`` entry.
+Added: while the conversation is paused (an adviser has it), the user's message is stored by Rasa as before
+*and* forwarded to the adviser console (``/api/inbound``, like the REST channel); the user gets the adviser's pending replies or the
 acknowledgement ``utter_handoff_waiting``; and "Lösch meine Daten" deletes the conversation and its hand-offs
-like on the REST channel (the deletion marker is not sent to Messenger). Adviser replies themselves are pushed by the console through the Graph
-API (``channels/handoff/push.py``, ``graph_pusher``).
+like on the REST channel (the deletion marker is not sent to Messenger). Adviser replies themselves are pushed by
+the console through the Graph API (``channels/push/messenger.py``, ``graph_pusher``).
 """
 
 from __future__ import annotations
@@ -21,7 +21,9 @@ from rasa.core.channels.facebook import FacebookInput
 from sanic import Blueprint, Sanic
 from sanic.exceptions import SanicException
 
-from channels.rasa_rest import delete_everything, is_delete_marker, is_paused, paused_reply
+from core.protocol import CHANNEL_FACEBOOK, is_delete_marker
+from rasa_plugins.rest_channel import delete_everything, paused_reply
+from rasa_plugins.tracker_ops import is_paused
 
 log = logging.getLogger(__name__)
 RASA_APP = "rasa_server"
@@ -30,7 +32,7 @@ RASA_APP = "rasa_server"
 class HandoffFacebookInput(FacebookInput):
     @classmethod
     def name(cls) -> str:
-        return "facebook"  # same URL and input channel name as Rasa's connector
+        return CHANNEL_FACEBOOK  # same URL and input channel name as Rasa's connector
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         return super().blueprint(handoff_aware(on_new_message))

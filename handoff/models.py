@@ -8,15 +8,11 @@ from typing import Any
 from sqlalchemy import JSON, DateTime, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from knowledge_base.models import Base
+from core.db import Base, utcnow
 
 STATUSES = ("waiting", "assigned", "closed")
 OPEN_STATUSES = ("waiting", "assigned")
 ROLES = ("adviser", "admin")
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 class Adviser(Base):

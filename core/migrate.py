@@ -1,15 +1,15 @@
-"""Run the Alembic migrations of the knowledge base programmatically (no alembic.ini needed)."""
+"""Run the Alembic migrations of the application database programmatically (no alembic.ini needed); the scripts
+live in ``migrations/`` at the top of the repository."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 
-from knowledge_base.db import database_url
+from core.db import database_url
+from core.settings import PROJECT_ROOT
 
-MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+MIGRATIONS = PROJECT_ROOT / "migrations"
 
 
 def alembic_config(url: str | None = None) -> Config:

@@ -1,4 +1,6 @@
-"""What can be done with hand-offs. Functions take the caller's session; the caller commits (one transaction)."""
+"""What can be done with hand-offs, one function per step (create, add a message, reply, note, assign, close,
+delete). Functions take the caller's session; the caller commits (one transaction); adviser replies go out
+through the outbox after that commit."""
 
 from __future__ import annotations
 
@@ -11,8 +13,10 @@ from sqlalchemy import select
 from sqlalchemy import update as sa_update
 from sqlalchemy.orm import Session, selectinload
 
-from channels.handoff import dispatch
-from channels.handoff.models import (
+from core.db import utcnow
+from core.protocol import adviser_message
+from handoff import outbox
+from handoff.models import (
     OPEN_STATUSES,
     Adviser,
     AuditEntry,
@@ -20,7 +24,6 @@ from channels.handoff.models import (
     HandoffMessage,
     HandoffNote,
     OutboxMessage,
-    utcnow,
 )
 
 MAX_TEXT = 4000
@@ -101,15 +104,10 @@ def add_adviser_reply(session: Session, handoff_id: int, adviser: Adviser, text:
         handoff_id=handoff.id, role="adviser", text=text[:MAX_TEXT], adviser_id=adviser.id, created_at=utcnow()
     )
     session.add(message)
-    dispatch.dispatch(session, handoff.conversation_id, handoff.channel, adviser_message(text[:MAX_TEXT]))
+    outbox.dispatch(session, handoff.conversation_id, handoff.channel, dict(adviser_message(text[:MAX_TEXT])))
     audit(session, adviser, "reply", handoff.id)
     session.flush()
     return message
-
-
-def adviser_message(text: str) -> dict[str, Any]:
-    """A Rasa-style bot message marked as written by an adviser (channels label it, e.g. "Beratung")."""
-    return {"text": text, "custom": {"from": "adviser"}}
 
 
 def add_note(session: Session, handoff_id: int, adviser: Adviser, text: str) -> HandoffNote:

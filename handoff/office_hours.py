@@ -15,15 +15,17 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 import re
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from core.errors import SettingsError
+from core.settings import HandoffSettings
+
 log = logging.getLogger(__name__)
 
-DEFAULT_HOURS = "Mo-Fr 09:00-17:00"
-DEFAULT_TIMEZONE = "Europe/Berlin"
+DEFAULT_HOURS = HandoffSettings.model_fields["office_hours"].default
+DEFAULT_TIMEZONE = HandoffSettings.model_fields["timezone"].default
 DAYS = ("Mo", "Di", "Mi", "Do", "Fr", "Sa", "So")
 DAY_NAMES = ("Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag")
 _RANGE = re.compile(r"^(\d{1,2}):(\d{2})\s*[-–]\s*(\d{1,2}):(\d{2})$")
@@ -126,12 +128,10 @@ def _day(text: str) -> int:
 
 def configured() -> OfficeHours:
     """The office hours from the environment (read on every call, so a changed setting needs no code)."""
-    spec = os.environ.get("HANDOFF_OFFICE_HOURS") or DEFAULT_HOURS
-    tz = os.environ.get("HANDOFF_TIMEZONE") or DEFAULT_TIMEZONE
-    closed = os.environ.get("HANDOFF_CLOSED_DAYS") or ""
     try:
-        return parse(spec, tz, closed)
-    except (ValueError, KeyError) as exc:  # ZoneInfo raises a KeyError subclass for unknown zones
+        settings = HandoffSettings.from_env()
+        return parse(settings.office_hours, settings.timezone, settings.closed_days)
+    except (SettingsError, ValueError, KeyError) as exc:  # ZoneInfo raises a KeyError subclass for unknown zones
         log.error("HANDOFF_OFFICE_HOURS/HANDOFF_TIMEZONE/HANDOFF_CLOSED_DAYS unreadable (%s); using %s, %s",
                   exc, DEFAULT_HOURS, DEFAULT_TIMEZONE)
         return parse(DEFAULT_HOURS, DEFAULT_TIMEZONE)

@@ -2,42 +2,39 @@
 
 ``resume(conversation_id)`` appends a ``resume`` event to the tracker (the hand-off paused it) and executes
 ``utter_handoff_back``, so the bot says it is back (in the persona's du/Sie form, chosen by Rasa). It returns the
-bot messages of that action; the caller dispatches them to the user's channel (``dispatch.dispatch``).
+bot messages of that action; the caller dispatches them to the user's channel (``outbox.dispatch``).
+Any failure raises ``core.errors.RasaUnavailable``: the conversation is not resumed yet, try again.
 """
 
 from __future__ import annotations
 
-import os
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 
-BACK_ACTION = "utter_handoff_back"
-DEFAULT_URL = "http://127.0.0.1:5005"
+from core.errors import RasaUnavailable
+from core.protocol import BACK_ACTION, RESUME_EVENT
 
-
-class RasaUnavailable(Exception):
-    """Rasa could not be reached or refused the request; the conversation is not resumed yet."""
+__all__ = ["RasaUnavailable", "resume"]
 
 
 def resume(
     conversation_id: str,
     *,
-    rasa_url: str | None = None,
-    token: str | None = None,
+    rasa_url: str,
+    token: str | None,
     timeout: float = 5.0,
     action: str = BACK_ACTION,
     transport: httpx.BaseTransport | None = None,
 ) -> list[dict[str, Any]]:
     """Resume the paused conversation and return the bot's "I'm back" messages (without ``recipient_id``)."""
-    base = (rasa_url or os.environ.get("RASA_URL") or DEFAULT_URL).rstrip("/")
-    token = token if token is not None else os.environ.get("RASA_TOKEN")
+    base = rasa_url.rstrip("/")
     params = {"token": token} if token else {}
     path = f"/conversations/{quote(conversation_id, safe='')}"
     try:
         with httpx.Client(base_url=base, timeout=timeout, transport=transport) as client:
-            _check(client.post(f"{path}/tracker/events", params=params, json=[{"event": "resume"}]))
+            _check(client.post(f"{path}/tracker/events", params=params, json=[{"event": RESUME_EVENT}]))
             reply = _check(client.post(f"{path}/execute", params=params, json={"name": action}))
             # /execute does not end the bot's turn: without action_listen the next user message would follow the
             # utterance directly, no rule would match and the fallback would answer.

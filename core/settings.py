@@ -1,0 +1,382 @@
+"""Every setting of the application side (Python 3.11 processes), in one place, with pydantic-settings.
+
+Each process reads the section it needs from the environment; the variable names are the ``validation_alias``
+of each field and README ("Configuration") lists them all. Defaults live here and nowhere else: the Makefile and
+``scripts/run.sh`` take the resolved values from ``python -m core.settings shell``. The only other module that
+reads the environment is ``rasa_plugins/settings.py`` (inside the Rasa server, which cannot import
+pydantic-settings).
+
+    AppSettings       shared: database, Rasa, console and the shared channel token
+    HandoffSettings   office hours of the advisers (action server)
+    ConsoleSettings   the adviser console (``python -m channels.console``)
+    WebchatSettings   the web chat page (``python -m channels.webchat``)
+    TelegramSettings  the Telegram bridge (``python -m channels.telegram``)
+    StackSettings     ports and paths that ``make run`` wires together (action server, Rasa's endpoints)
+
+``X.from_env(environ)`` reads only the given mapping (tests); ``X.from_env()`` reads ``os.environ``. Both turn
+an unusable value into a ``SettingsError`` whose message names the variable.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shlex
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, ClassVar, Literal, Self
+from urllib.parse import urlsplit
+
+from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from core import protocol
+from core.errors import SettingsError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+VAR_DIR = PROJECT_ROOT / "var"
+DEFAULT_DB_PATH = VAR_DIR / "kb.sqlite3"
+DEFAULT_SECRET_FILE = VAR_DIR / "console-secret.key"
+TRUE = {"1", "true", "yes", "on", "ja"}
+FALSE = {"0", "false", "no", "off", "nein", ""}
+
+
+def _strip_slash(value: str) -> str:
+    return value.strip().rstrip("/")
+
+
+def _flag(value: Any) -> Any:
+    """``1/true/yes/on/ja`` and ``0/false/no/off/nein`` (any case); anything else is refused."""
+    if isinstance(value, str):
+        word = value.strip().lower()
+        if word in TRUE:
+            return True
+        if word in FALSE:
+            return False
+    return value
+
+
+class _Section(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_ignore_empty=True, populate_by_name=True, frozen=True, extra="ignore", case_sensitive=True
+    )
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Self:
+        """The settings from ``environ`` only (``None``: the process environment)."""
+        try:
+            if environ is None:
+                return cls()
+            return cls.model_validate({k: v for k, v in environ.items() if v != ""})
+        except ValidationError as exc:
+            raise SettingsError(_describe(cls, exc)) from None
+
+    @classmethod
+    def variables(cls) -> dict[str, str]:
+        """Environment variable → field name (for documentation and ``python -m core.settings``)."""
+        names: dict[str, str] = {}
+        for field_name, info in cls.model_fields.items():
+            alias = info.validation_alias
+            choices = alias.choices if isinstance(alias, AliasChoices) else [alias]
+            for choice in choices:
+                if isinstance(choice, str):
+                    names[choice] = field_name
+        return names
+
+
+def _describe(cls: type[_Section], exc: ValidationError) -> str:
+    """German-friendly message naming the variable(s): ``RASA_URL: …``."""
+    by_field = {field: var for var, field in reversed(list(cls.variables().items()))}
+    parts = []
+    for error in exc.errors():
+        location = error.get("loc") or ()
+        name = str(location[0]) if location else ""
+        variable = name if name in cls.variables() else by_field.get(name, name)
+        message = str(error.get("msg", "")).removeprefix("Value error, ")
+        parts.append(f"{variable}: {message}" if variable else message)
+    return "; ".join(parts)
+
+
+def default_database_url() -> str:
+    return f"sqlite:///{DEFAULT_DB_PATH}"
+
+
+class DatabaseSettings(_Section):
+    """The application database: knowledge base, hand-offs, channel tables (one Alembic history)."""
+
+    database_url: str = Field(default_factory=default_database_url, validation_alias="KB_DATABASE_URL",
+                              description="SQLAlchemy URL; `postgresql://…` works too")
+
+
+class AppSettings(DatabaseSettings):
+    """Shared by the console and the Telegram bridge: where Rasa and the console are, and the shared token."""
+
+    rasa_url: str = Field(protocol.DEFAULT_RASA_URL, validation_alias="RASA_URL",
+                          description="where the application reaches Rasa")
+    rasa_token: str | None = Field(None, validation_alias="RASA_TOKEN",
+                                   description="Rasa's HTTP API token (`--auth-token`)")
+    console_url: str = Field(protocol.DEFAULT_CONSOLE_URL, validation_alias="CONSOLE_URL",
+                             description="where channels reach the adviser console")
+    inbound_token: str | None = Field(None, validation_alias="CONSOLE_INBOUND_TOKEN",
+                                      description="shared secret of Rasa's REST channel, console and bridge")
+
+    @field_validator("rasa_url", "console_url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str) -> str:
+        return _strip_slash(value)
+
+
+class AdminAccountSettings(DatabaseSettings):
+    """The first admin account of the console (``ensure-admin`` at start and on the command line)."""
+
+    admin_user: str | None = Field(None, validation_alias="CONSOLE_ADMIN_USER")
+    admin_password: str | None = Field(None, validation_alias="CONSOLE_ADMIN_PASSWORD")
+
+
+class HandoffSettings(_Section):
+    """Office hours of the advisers (read by the action server on every hand-off)."""
+
+    office_hours: str = Field("Mo-Fr 09:00-17:00", validation_alias="HANDOFF_OFFICE_HOURS",
+                              description="e.g. `Mo-Do 09:00-17:00; Fr 09:00-13:00`")
+    timezone: str = Field("Europe/Berlin", validation_alias="HANDOFF_TIMEZONE")
+    closed_days: str = Field("", validation_alias="HANDOFF_CLOSED_DAYS",
+                             description="ISO dates without office hours, comma-separated")
+
+
+class ConsoleSettings(AppSettings, AdminAccountSettings):
+    """The adviser console."""
+
+    secret_key: str = Field(min_length=16, validation_alias="CONSOLE_SECRET_KEY",
+                            description="signs session cookies and CSRF tokens; generated into var/ if unset")
+    rasa_timeout: float = Field(5.0, gt=0, validation_alias="RASA_TIMEOUT",
+                                description="seconds for the console's calls to Rasa's HTTP API (resume)")
+    secure_cookies: bool = Field(False, validation_alias="CONSOLE_SECURE_COOKIES",
+                                 description="set 1 behind HTTPS")
+    session_max_age: int = Field(8 * 3600, gt=0, validation_alias="CONSOLE_SESSION_MAX_AGE",
+                                 description="seconds a login lasts")
+    login_max_failures: int = Field(5, gt=0, validation_alias="CONSOLE_LOGIN_MAX_FAILURES")
+    login_window: int = Field(300, gt=0, validation_alias="CONSOLE_LOGIN_WINDOW")
+    auto_setup: bool = Field(True, validation_alias="CONSOLE_AUTO_SETUP",
+                             description="migrate and ensure the first admin at start")
+    host: str = Field(protocol.LOOPBACK, validation_alias="CONSOLE_HOST")
+    port: int = Field(protocol.DEFAULT_CONSOLE_PORT, ge=1, le=65535, validation_alias="CONSOLE_PORT")
+    telegram_push_url: str | None = Field(None, validation_alias="TELEGRAM_PUSH_URL",
+                                          description="where the console pushes adviser replies for Telegram")
+    facebook_page_token: str | None = Field(None, validation_alias="FACEBOOK_PAGE_ACCESS_TOKEN")
+    facebook_graph_url: str = Field("https://graph.facebook.com/v19.0", validation_alias="FACEBOOK_GRAPH_URL")
+
+    @field_validator("secure_cookies", "auto_setup", mode="before")
+    @classmethod
+    def _flags(cls, value: Any) -> Any:
+        return _flag(value)
+
+    @property
+    def push_urls(self) -> dict[str, str]:
+        """Channels in their own process that take adviser replies by push: channel → URL."""
+        return {protocol.CHANNEL_TELEGRAM: self.telegram_push_url} if self.telegram_push_url else {}
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, secret_file: Path | None = None) -> Self:
+        env = dict(os.environ if environ is None else environ)
+        if not env.get("CONSOLE_SECRET_KEY"):
+            env["CONSOLE_SECRET_KEY"] = persistent_secret(secret_file or DEFAULT_SECRET_FILE)
+        return super().from_env(env)
+
+
+class WebchatSettings(_Section):
+    """The web chat page. ``rasa_url`` is Rasa *as the user's browser reaches it*: an absolute http(s) URL (Rasa
+    needs ``--cors``) or a path such as ``/rasa`` (a reverse proxy serves Rasa on the page's own origin)."""
+
+    rasa_url: str = Field(protocol.DEFAULT_RASA_URL, validation_alias=AliasChoices("WEBCHAT_RASA_URL", "RASA_URL"))
+    host: str = Field(protocol.LOOPBACK, validation_alias="WEBCHAT_HOST")
+    port: int = Field(protocol.DEFAULT_WEBCHAT_PORT, ge=1, le=65535, validation_alias="WEBCHAT_PORT")
+    poll_seconds: float = Field(4.0, ge=1, le=300, validation_alias="WEBCHAT_POLL_SECONDS",
+                                description="how often a visible page asks for adviser replies")
+
+    @field_validator("rasa_url")
+    @classmethod
+    def _check_rasa_url(cls, value: str) -> str:
+        return check_browser_url(value)
+
+    @property
+    def rasa_origin(self) -> str | None:
+        """``scheme://host[:port]`` of Rasa for the CSP's connect-src; None when Rasa is on the page's origin."""
+        if self.rasa_url.startswith("/"):
+            return None
+        parts = urlsplit(self.rasa_url)
+        return f"{parts.scheme}://{parts.netloc}"
+
+
+def check_browser_url(url: str) -> str:
+    """An absolute http(s) URL without query, fragment or credentials, or an absolute path; no trailing slash."""
+    import re
+
+    url = _strip_slash(url)
+    if url.startswith("/") and not url.startswith("//"):
+        return url
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise ValueError(f"must be an http(s) URL or a path like /rasa, not {url!r}")
+    if parts.username or parts.password:
+        raise ValueError("must not contain credentials")
+    if not re.fullmatch(r"[A-Za-z0-9.-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?", parts.netloc):
+        raise ValueError(f"invalid host: {parts.netloc!r}")
+    return url
+
+
+class TelegramSettings(AppSettings):
+    """The Telegram bridge."""
+
+    WEBHOOK_PATH: ClassVar[str] = "/telegram/webhook"
+    PUSH_PATH: ClassVar[str] = protocol.PUSH_PATH
+
+    token: str = Field(validation_alias="TELEGRAM_BOT_TOKEN", description="from @BotFather")
+    mode: Literal["polling", "webhook"] = Field("polling", validation_alias="TELEGRAM_MODE")
+    webhook_url: str | None = Field(None, validation_alias="TELEGRAM_WEBHOOK_URL",
+                                    description="public https URL Telegram posts to (webhook mode)")
+    webhook_secret: str | None = Field(None, validation_alias="TELEGRAM_WEBHOOK_SECRET")
+    host: str = Field(protocol.LOOPBACK, validation_alias="TELEGRAM_HOST")
+    port: int = Field(protocol.DEFAULT_TELEGRAM_PORT, ge=1, le=65535, validation_alias="TELEGRAM_PORT")
+    rasa_timeout: float = Field(30.0, gt=0, validation_alias="TELEGRAM_RASA_TIMEOUT",
+                                description="seconds the bridge waits for Rasa's answer")
+    api_base_url: str | None = Field(None, validation_alias="TELEGRAM_API_BASE_URL",
+                                     description="another Bot API server (self-hosted, or the tests' fake)")
+    retry_interval: float = Field(5.0, gt=0, validation_alias="TELEGRAM_RETRY_INTERVAL",
+                                  description="first pause before queued messages are re-sent (doubles, ≤ 60 s)")
+    outbox_interval: float = Field(30.0, gt=0, validation_alias="TELEGRAM_OUTBOX_INTERVAL",
+                                   description="how often adviser replies that missed the push are collected")
+    send_attempts: int = Field(5, ge=1, validation_alias="TELEGRAM_SEND_ATTEMPTS",
+                               description="per Telegram call, on network errors and 429")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _token_first(cls, values: Any) -> Any:
+        if isinstance(values, dict):
+            token = values.get("TELEGRAM_BOT_TOKEN", values.get("token"))
+            if not isinstance(token, str) or not token.strip():
+                raise ValueError("TELEGRAM_BOT_TOKEN ist nicht gesetzt (Token von @BotFather).")
+            mode = values.get("TELEGRAM_MODE", values.get("mode"))
+            if isinstance(mode, str):
+                mode = mode.strip().lower()
+                if mode not in ("polling", "webhook"):
+                    raise ValueError("TELEGRAM_MODE muss 'polling' oder 'webhook' sein.")
+                values = {**values, "TELEGRAM_MODE": mode}
+                values.pop("mode", None)
+        return values
+
+    @model_validator(mode="after")
+    def _webhook_needs_url_and_secret(self) -> Self:
+        if self.mode == "webhook":
+            if not self.webhook_url or not self.webhook_url.startswith("https://"):
+                raise ValueError("Webhook-Modus braucht TELEGRAM_WEBHOOK_URL (öffentliche https-Adresse).")
+            if not self.webhook_secret or not _valid_secret(self.webhook_secret):
+                raise ValueError(
+                    "Webhook-Modus braucht TELEGRAM_WEBHOOK_SECRET (1–256 Zeichen: A-Z, a-z, 0-9, _ und -)."
+                )
+        return self
+
+    @property
+    def push_url(self) -> str:
+        """Where the console pushes adviser replies (``TELEGRAM_PUSH_URL`` of the console)."""
+        return f"http://{self.host}:{self.port}{self.PUSH_PATH}"
+
+
+def _valid_secret(secret: str) -> bool:
+    return 1 <= len(secret) <= 256 and all(c.isascii() and (c.isalnum() or c in "_-") for c in secret)
+
+
+class StackSettings(_Section):
+    """What ``make run`` wires together: the action server's port and the values Rasa's endpoints.yml reads."""
+
+    rasa_port: int = Field(protocol.DEFAULT_RASA_PORT, ge=1, le=65535, validation_alias="RASA_PORT")
+    action_port: int = Field(protocol.DEFAULT_ACTION_PORT, ge=1, le=65535, validation_alias="ACTION_PORT")
+    action_server_url: str | None = Field(None, validation_alias="ACTION_SERVER_URL",
+                                          description="where Rasa calls the actions")
+    tracker_db_path: Path = Field(VAR_DIR / "tracker.sqlite3", validation_alias="TRACKER_DB_PATH",
+                                  description="SQLite file of Rasa's SQL tracker store")
+
+    @property
+    def actions_url(self) -> str:
+        return self.action_server_url or f"http://{protocol.LOOPBACK}:{self.action_port}/webhook"
+
+
+def persistent_secret(path: Path) -> str:
+    """The secret stored in ``path``; generated (and stored, readable only by the owner) on first use."""
+    if path.exists():
+        secret = path.read_text(encoding="utf-8").strip()
+        if len(secret) >= 16:
+            return secret
+    path.parent.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(secret + "\n")
+    return secret
+
+
+SECTIONS: tuple[type[_Section], ...] = (
+    DatabaseSettings, AppSettings, AdminAccountSettings, HandoffSettings, ConsoleSettings, WebchatSettings, TelegramSettings,
+    StackSettings,
+)
+
+
+def shell_exports(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The resolved values the shell and the Rasa server need (``make run``): ports, URLs, paths."""
+    env = os.environ if environ is None else environ
+    stack = StackSettings.from_env(env)
+    app = AppSettings.from_env(env)
+    webchat = WebchatSettings.from_env(env)
+    console_host = env.get("CONSOLE_HOST") or protocol.LOOPBACK
+    console_port = env.get("CONSOLE_PORT") or str(protocol.DEFAULT_CONSOLE_PORT)
+    telegram_host = env.get("TELEGRAM_HOST") or protocol.LOOPBACK
+    telegram_port = env.get("TELEGRAM_PORT") or str(protocol.DEFAULT_TELEGRAM_PORT)
+    rasa_url = env.get("RASA_URL") or f"http://{protocol.LOOPBACK}:{stack.rasa_port}"
+    values = {
+        "RASA_PORT": str(stack.rasa_port),
+        "ACTION_PORT": str(stack.action_port),
+        "ACTION_SERVER_URL": stack.actions_url,
+        "TRACKER_DB_PATH": str(stack.tracker_db_path),
+        "KB_DATABASE_URL": app.database_url,
+        "RASA_URL": _strip_slash(rasa_url),
+        "CONSOLE_URL": app.console_url if env.get("CONSOLE_URL") else f"http://{protocol.LOOPBACK}:{console_port}",
+        "CONSOLE_HOST": console_host,
+        "CONSOLE_PORT": console_port,
+        "WEBCHAT_HOST": webchat.host,
+        "WEBCHAT_PORT": str(webchat.port),
+        "WEBCHAT_RASA_URL": webchat.rasa_url if env.get("WEBCHAT_RASA_URL") else _strip_slash(rasa_url),
+        "TELEGRAM_HOST": telegram_host,
+        "TELEGRAM_PORT": telegram_port,
+        "TELEGRAM_MODE": env.get("TELEGRAM_MODE") or "polling",
+    }
+    if env.get("TELEGRAM_BOT_TOKEN") and not env.get("TELEGRAM_PUSH_URL"):
+        values["TELEGRAM_PUSH_URL"] = f"http://{protocol.LOOPBACK}:{telegram_port}{protocol.PUSH_PATH}"
+    return values
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m core.settings shell``: ``export NAME=value`` lines; ``get NAME``: one resolved value;
+    ``list``: every variable of every section."""
+    args = sys.argv[1:] if argv is None else argv
+    try:
+        if args[:1] == ["shell"]:
+            for name, value in shell_exports().items():
+                print(f"export {name}={shlex.quote(value)}")
+            return 0
+        if args[:1] == ["get"] and len(args) == 2:
+            print(shell_exports()[args[1]])
+            return 0
+        if args[:1] == ["list"]:
+            for section in SECTIONS:
+                for variable in section.variables():
+                    print(f"{section.__name__}\t{variable}")
+            return 0
+    except SettingsError as exc:
+        print(f"Einstellung ungültig: {exc}", file=sys.stderr)
+        return 2
+    print("usage: python -m core.settings shell | get NAME | list", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

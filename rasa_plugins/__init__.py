@@ -1,0 +1,12 @@
+"""Code loaded by the Rasa server (``.venv-rasa``, Python 3.10, Rasa 3.6's pinned dependencies).
+
+Imports only Rasa, its dependencies, the standard library and ``core.protocol`` (stdlib-only, shared with the
+application). Nothing of the application (``core`` otherwise, ``handoff``, ``knowledge_base``, ``actions``,
+``channels``) may be imported here: the import-linter contracts in ``.importlinter`` enforce it.
+
+``rest_channel``       Rasa's REST channel, made safe (registered in bot/credentials.yml)
+``messenger_channel``  Rasa's Facebook Messenger connector, hand-off aware (bot/credentials.yml)
+``console_client``     the calls to the adviser console (inbound message, outbox, deletion of hand-offs)
+``tracker_ops``        paused?, ever handed off?, delete a conversation — on whichever tracker store is configured
+``settings``           the environment variables read inside the Rasa server
+"""

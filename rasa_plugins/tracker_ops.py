@@ -1,0 +1,56 @@
+"""Questions and deletions on Rasa's tracker store, whichever store is configured (SQL, Redis, in-memory)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from core.protocol import PAUSE_EVENT
+
+log = logging.getLogger(__name__)
+
+
+def innermost(store: Any) -> Any:
+    """The configured store behind Rasa's wrappers (``AwaitableTrackerStore`` …)."""
+    while hasattr(store, "_tracker_store"):
+        store = store._tracker_store
+    return store
+
+
+async def is_paused(agent: Any, sender_id: str) -> bool:
+    tracker = await agent.tracker_store.retrieve(sender_id)
+    return bool(tracker and tracker.is_paused())
+
+
+async def had_handoff(agent: Any, sender_id: str) -> bool:
+    """Whether the conversation was ever paused (handed to an adviser), in any session.
+
+    SQL tracker store: one indexed query. Other stores: the full tracker is read.
+    """
+    store = innermost(agent.tracker_store)
+    if hasattr(store, "SQLEvent") and hasattr(store, "session_scope"):
+        with store.session_scope() as session:
+            row = (
+                session.query(store.SQLEvent.id)
+                .filter(store.SQLEvent.sender_id == sender_id, store.SQLEvent.type_name == PAUSE_EVENT)
+                .first()
+            )
+        return row is not None
+    tracker = await agent.tracker_store.retrieve_full_tracker(sender_id)
+    return bool(tracker and any(getattr(e, "type_name", None) == PAUSE_EVENT for e in tracker.events))
+
+
+async def delete_conversation(agent: Any, sender_id: str) -> None:
+    """Delete every stored event of one conversation (SQL, Redis or in-memory tracker store)."""
+    store = innermost(agent.tracker_store)
+    if hasattr(store, "SQLEvent") and hasattr(store, "session_scope"):
+        with store.session_scope() as session:
+            session.query(store.SQLEvent).filter(store.SQLEvent.sender_id == sender_id).delete()
+            session.commit()
+    elif hasattr(store, "red"):
+        store.red.delete(store.key_prefix + sender_id)
+    elif isinstance(getattr(store, "store", None), dict):
+        store.store.pop(sender_id, None)
+    else:  # pragma: no cover - other stores are not configured by this project
+        raise RuntimeError(f"cannot delete conversations from {type(store).__name__}")
+    log.info("conversation deleted on request (%s)", type(store).__name__)
