@@ -13,14 +13,8 @@ UV := .venv-tools/bin/uv
 APP_PY := .venv/bin/python
 RASA := .venv-rasa/bin/rasa
 
-export RASA_PORT ?= 5005
-export ACTION_PORT ?= 5055
-export ACTION_SERVER_URL ?= http://127.0.0.1:$(ACTION_PORT)/webhook
-export CONSOLE_PORT ?= 8000
-export RASA_URL ?= http://127.0.0.1:$(RASA_PORT)
-export CONSOLE_URL ?= http://127.0.0.1:$(CONSOLE_PORT)
-export TRACKER_DB_PATH ?= $(CURDIR)/var/tracker.sqlite3
-export KB_DATABASE_URL ?= sqlite:///$(CURDIR)/var/kb.sqlite3
+# Settings (ports, URLs, database) have their defaults in core/settings.py only; the shell and Rasa get the resolved
+# values from `python -m core.settings shell` (scripts/run.sh, `make shell`).
 export PYTHONPATH := $(CURDIR)
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
@@ -63,7 +57,7 @@ var/kb.stamp: .venv/.installed $(CONTENT)
 	$(APP_PY) -m knowledge_base.cli migrate
 	$(APP_PY) -m knowledge_base.cli load
 	$(APP_PY) -m knowledge_base.cli demo-offers --size small
-	@echo "$(KB_DATABASE_URL)" > $@
+	$(APP_PY) -m core.settings get KB_DATABASE_URL > $@
 
 kb: var/kb.stamp
 
@@ -96,7 +90,7 @@ bench: deps kb train
 
 shell: deps kb train
 	@echo "Talk to the bot (needs 'make run' in another terminal for the action server)."
-	$(RASA) shell --model $(MODEL) --endpoints bot/endpoints.yml
+	eval "$$($(APP_PY) -m core.settings shell)" && $(RASA) shell --model $(MODEL) --endpoints bot/endpoints.yml
 
 clean:
 	rm -rf var models results .pytest_cache

@@ -130,8 +130,10 @@ class AppSettings(DatabaseSettings):
 class AdminAccountSettings(DatabaseSettings):
     """The first admin account of the console (``ensure-admin`` at start and on the command line)."""
 
-    admin_user: str | None = Field(None, validation_alias="CONSOLE_ADMIN_USER")
-    admin_password: str | None = Field(None, validation_alias="CONSOLE_ADMIN_PASSWORD")
+    admin_user: str | None = Field(None, validation_alias="CONSOLE_ADMIN_USER",
+                                   description="first admin account (else `admin` with a printed password)")
+    admin_password: str | None = Field(None, validation_alias="CONSOLE_ADMIN_PASSWORD",
+                                       description="its password (min. 10 characters)")
 
 
 class HandoffSettings(_Section):
@@ -139,7 +141,7 @@ class HandoffSettings(_Section):
 
     office_hours: str = Field("Mo-Fr 09:00-17:00", validation_alias="HANDOFF_OFFICE_HOURS",
                               description="e.g. `Mo-Do 09:00-17:00; Fr 09:00-13:00`")
-    timezone: str = Field("Europe/Berlin", validation_alias="HANDOFF_TIMEZONE")
+    timezone: str = Field("Europe/Berlin", validation_alias="HANDOFF_TIMEZONE", description="time zone of the office hours")
     closed_days: str = Field("", validation_alias="HANDOFF_CLOSED_DAYS",
                              description="ISO dates without office hours, comma-separated")
 
@@ -155,16 +157,21 @@ class ConsoleSettings(AppSettings, AdminAccountSettings):
                                  description="set 1 behind HTTPS")
     session_max_age: int = Field(8 * 3600, gt=0, validation_alias="CONSOLE_SESSION_MAX_AGE",
                                  description="seconds a login lasts")
-    login_max_failures: int = Field(5, gt=0, validation_alias="CONSOLE_LOGIN_MAX_FAILURES")
-    login_window: int = Field(300, gt=0, validation_alias="CONSOLE_LOGIN_WINDOW")
+    login_max_failures: int = Field(5, gt=0, validation_alias="CONSOLE_LOGIN_MAX_FAILURES",
+                                    description="failed logins per user and address …")
+    login_window: int = Field(300, gt=0, validation_alias="CONSOLE_LOGIN_WINDOW",
+                              description="… within this many seconds")
     auto_setup: bool = Field(True, validation_alias="CONSOLE_AUTO_SETUP",
                              description="migrate and ensure the first admin at start")
-    host: str = Field(protocol.LOOPBACK, validation_alias="CONSOLE_HOST")
-    port: int = Field(protocol.DEFAULT_CONSOLE_PORT, ge=1, le=65535, validation_alias="CONSOLE_PORT")
+    host: str = Field(protocol.LOOPBACK, validation_alias="CONSOLE_HOST", description="address the console listens on")
+    port: int = Field(protocol.DEFAULT_CONSOLE_PORT, ge=1, le=65535, validation_alias="CONSOLE_PORT",
+                      description="its port")
     telegram_push_url: str | None = Field(None, validation_alias="TELEGRAM_PUSH_URL",
                                           description="where the console pushes adviser replies for Telegram")
-    facebook_page_token: str | None = Field(None, validation_alias="FACEBOOK_PAGE_ACCESS_TOKEN")
-    facebook_graph_url: str = Field("https://graph.facebook.com/v19.0", validation_alias="FACEBOOK_GRAPH_URL")
+    facebook_page_token: str | None = Field(None, validation_alias="FACEBOOK_PAGE_ACCESS_TOKEN",
+                                           description="Messenger page token: adviser replies via the Graph API")
+    facebook_graph_url: str = Field("https://graph.facebook.com/v19.0", validation_alias="FACEBOOK_GRAPH_URL",
+                                    description="Graph API base (the tests' fake)")
 
     @field_validator("secure_cookies", "auto_setup", mode="before")
     @classmethod
@@ -188,9 +195,11 @@ class WebchatSettings(_Section):
     """The web chat page. ``rasa_url`` is Rasa *as the user's browser reaches it*: an absolute http(s) URL (Rasa
     needs ``--cors``) or a path such as ``/rasa`` (a reverse proxy serves Rasa on the page's own origin)."""
 
-    rasa_url: str = Field(protocol.DEFAULT_RASA_URL, validation_alias=AliasChoices("WEBCHAT_RASA_URL", "RASA_URL"))
-    host: str = Field(protocol.LOOPBACK, validation_alias="WEBCHAT_HOST")
-    port: int = Field(protocol.DEFAULT_WEBCHAT_PORT, ge=1, le=65535, validation_alias="WEBCHAT_PORT")
+    rasa_url: str = Field(protocol.DEFAULT_RASA_URL, validation_alias=AliasChoices("WEBCHAT_RASA_URL", "RASA_URL"),
+                          description="Rasa as the user's browser reaches it (URL, or a path like `/rasa`)")
+    host: str = Field(protocol.LOOPBACK, validation_alias="WEBCHAT_HOST", description="address of the page")
+    port: int = Field(protocol.DEFAULT_WEBCHAT_PORT, ge=1, le=65535, validation_alias="WEBCHAT_PORT",
+                      description="its port")
     poll_seconds: float = Field(4.0, ge=1, le=300, validation_alias="WEBCHAT_POLL_SECONDS",
                                 description="how often a visible page asks for adviser replies")
 
@@ -232,12 +241,16 @@ class TelegramSettings(AppSettings):
     PUSH_PATH: ClassVar[str] = protocol.PUSH_PATH
 
     token: str = Field(validation_alias="TELEGRAM_BOT_TOKEN", description="from @BotFather")
-    mode: Literal["polling", "webhook"] = Field("polling", validation_alias="TELEGRAM_MODE")
+    mode: Literal["polling", "webhook"] = Field("polling", validation_alias="TELEGRAM_MODE",
+                                                description="`polling` or `webhook`")
     webhook_url: str | None = Field(None, validation_alias="TELEGRAM_WEBHOOK_URL",
                                     description="public https URL Telegram posts to (webhook mode)")
-    webhook_secret: str | None = Field(None, validation_alias="TELEGRAM_WEBHOOK_SECRET")
-    host: str = Field(protocol.LOOPBACK, validation_alias="TELEGRAM_HOST")
-    port: int = Field(protocol.DEFAULT_TELEGRAM_PORT, ge=1, le=65535, validation_alias="TELEGRAM_PORT")
+    webhook_secret: str | None = Field(None, validation_alias="TELEGRAM_WEBHOOK_SECRET",
+                                       description="secret token, 1–256 of `A-Z a-z 0-9 _ -` (generated by `make run`)")
+    host: str = Field(protocol.LOOPBACK, validation_alias="TELEGRAM_HOST",
+                      description="the bridge's HTTP server (webhook, push, `/healthz`)")
+    port: int = Field(protocol.DEFAULT_TELEGRAM_PORT, ge=1, le=65535, validation_alias="TELEGRAM_PORT",
+                      description="its port")
     rasa_timeout: float = Field(30.0, gt=0, validation_alias="TELEGRAM_RASA_TIMEOUT",
                                 description="seconds the bridge waits for Rasa's answer")
     api_base_url: str | None = Field(None, validation_alias="TELEGRAM_API_BASE_URL",
@@ -289,10 +302,12 @@ def _valid_secret(secret: str) -> bool:
 class StackSettings(_Section):
     """What ``make run`` wires together: the action server's port and the values Rasa's endpoints.yml reads."""
 
-    rasa_port: int = Field(protocol.DEFAULT_RASA_PORT, ge=1, le=65535, validation_alias="RASA_PORT")
-    action_port: int = Field(protocol.DEFAULT_ACTION_PORT, ge=1, le=65535, validation_alias="ACTION_PORT")
+    rasa_port: int = Field(protocol.DEFAULT_RASA_PORT, ge=1, le=65535, validation_alias="RASA_PORT",
+                           description="Rasa server port")
+    action_port: int = Field(protocol.DEFAULT_ACTION_PORT, ge=1, le=65535, validation_alias="ACTION_PORT",
+                             description="action server port")
     action_server_url: str | None = Field(None, validation_alias="ACTION_SERVER_URL",
-                                          description="where Rasa calls the actions")
+                                          description="where Rasa calls the actions (default: the action port on loopback)")
     tracker_db_path: Path = Field(VAR_DIR / "tracker.sqlite3", validation_alias="TRACKER_DB_PATH",
                                   description="SQLite file of Rasa's SQL tracker store")
 

@@ -221,10 +221,11 @@ class _Generator:
     def _offer(self) -> None:
         rng = self.rng
         district = rng.choices(self.districts, self.district_weights)[0]
-        occupation = rng.choices(self.occupations, self.occupation_weights)[0]
-        mix = SCHOOL_MIX if occupation.training_type == "schulisch" else DUAL_MIX
+        drawn = rng.choices(self.occupations, self.occupation_weights)[0]
+        occupation: DemoOccupation | None = drawn
+        mix = SCHOOL_MIX if drawn.training_type == "schulisch" else DUAL_MIX
         offer_type = rng.choices([t for t, _ in mix], [w for _, w in mix])[0]
-        if offer_type == "dual_studium" and occupation.kldb2 not in DUAL_STUDY_AREAS:
+        if offer_type == "dual_studium" and drawn.kldb2 not in DUAL_STUDY_AREAS:
             offer_type = "betrieblich"
         variant = rng.randrange(self.variants)
         if offer_type == "schulisch":
@@ -233,7 +234,7 @@ class _Generator:
             provider = self._provider("traeger", district, "Demo-Bildungsträger", "", variant % 2)
             occupation = None
         else:
-            provider = self._provider("betrieb", district, "Demo-Betrieb", branch(occupation), variant)
+            provider = self._provider("betrieb", district, "Demo-Betrieb", branch(drawn), variant)
         share = 0.45 if occupation is not None and occupation.parttime_common else 0.15
         parttime = offer_type not in ("eq", "berufsvorbereitung") and rng.random() < share
         start = dt.date(rng.choices(self.years, (7, 3))[0], rng.choices((8, 9), (6, 4))[0], 1)

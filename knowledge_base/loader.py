@@ -22,9 +22,9 @@ from sqlalchemy.orm import Session
 
 from knowledge_base import schemas
 from knowledge_base.gazetteer import GazetteerError, read_gazetteer
+from core.db import Base
 from knowledge_base.models import (
     Article,
-    Base,
     FundingAmount,
     FundingProgram,
     InterestField,
@@ -247,9 +247,9 @@ def check_references(c: Content) -> None:
         for ref in article.related:
             if ref not in known:
                 raise ContentError("articles.yml", f"unbekannter Verweis '{ref}'", f"articles[{n}]", "related")
-    for occ in list(c.bibb.ausbildungsberufe):
-        if occ.kldb5[:2] not in area_codes:
-            raise ContentError("kldb_areas.yml", f"Berufshauptgruppe {occ.kldb5[:2]} fehlt", None, "areas")
+    for bibb in c.bibb.ausbildungsberufe:
+        if bibb.kldb5[:2] not in area_codes:
+            raise ContentError("kldb_areas.yml", f"Berufshauptgruppe {bibb.kldb5[:2]} fehlt", None, "areas")
     pairs = [(r.start_year, r.training_year) for r in c.minimum_pay.rates]
     for dupe in _duplicates(f"{y}/{t}" for y, t in pairs):
         raise ContentError("minimum_pay.yml", f"Wert für {dupe} doppelt", None, "rates")

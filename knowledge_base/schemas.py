@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator
 
@@ -31,7 +31,7 @@ class BibbOccupation(BaseModel):
 
 
 class BibbFile(BaseModel):
-    meta: dict = Field(alias="_meta")
+    meta: dict[str, Any] = Field(alias="_meta")
     ausbildungsberufe: list[BibbOccupation]
 
 

@@ -85,7 +85,7 @@ class SafeRestInput(RestInput):
             if not expected:
                 return response.json({"error": "CONSOLE_INBOUND_TOKEN ist nicht gesetzt"}, status=503)
             if not hmac.compare_digest(request.headers.get(INBOUND_TOKEN_HEADER, ""), expected):
-                return response.json({"error": "Ungültiges X-Inbound-Token"}, status=401)
+                return response.json({"error": f"Ungültiges {INBOUND_TOKEN_HEADER}"}, status=401)
             body = request.json if isinstance(request.json, dict) else {}
             sender_id = body.get("sender")
             if not isinstance(sender_id, str) or not sender_id or len(sender_id) > MAX_SENDER_LENGTH:

@@ -6,18 +6,10 @@
 set -euo pipefail
 mkdir -p var/log
 
-: "${RASA_PORT:=5005}" "${ACTION_PORT:=5055}" "${CONSOLE_PORT:=8000}"
-: "${CONSOLE_HOST:=127.0.0.1}"
-: "${RASA_URL:=http://127.0.0.1:$RASA_PORT}" "${CONSOLE_URL:=http://127.0.0.1:$CONSOLE_PORT}"
-export RASA_PORT ACTION_PORT CONSOLE_PORT CONSOLE_HOST RASA_URL CONSOLE_URL
-: "${WEBCHAT_PORT:=8080}" "${WEBCHAT_HOST:=127.0.0.1}" "${WEBCHAT_RASA_URL:=$RASA_URL}"
-export WEBCHAT_PORT WEBCHAT_HOST WEBCHAT_RASA_URL
-# Telegram bridge: only with a bot token (README, "Telegram"); the console pushes adviser replies to it.
-: "${TELEGRAM_PORT:=8081}" "${TELEGRAM_HOST:=127.0.0.1}" "${TELEGRAM_MODE:=polling}"
-export TELEGRAM_PORT TELEGRAM_HOST TELEGRAM_MODE
-if [[ -n "${TELEGRAM_BOT_TOKEN:-}" ]]; then
-  export TELEGRAM_PUSH_URL="http://127.0.0.1:$TELEGRAM_PORT/internal/push"
-fi
+# Ports, URLs and paths: resolved by the one settings module (defaults live there, values set in the environment
+# win); with TELEGRAM_BOT_TOKEN set this also gives the console the bridge's push URL.
+settings_exports=$(.venv/bin/python -m core.settings shell) || exit 2
+eval "$settings_exports"
 
 secrets_file=var/secrets.env
 ( umask 077; touch "$secrets_file" )

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session
 
-from knowledge_base.db import make_engine, make_session_factory, session_scope
+from core.db import make_engine, make_session_factory, session_scope
+from core.migrate import upgrade
 from knowledge_base.loader import CONTENT_DIR, load_content, read_content
-from knowledge_base.migrate import upgrade
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -7,6 +7,8 @@ import secrets
 import subprocess
 from pathlib import Path
 
+from core.settings import shell_exports
+
 ROOT = Path(__file__).resolve().parent.parent
 RASA = ROOT / ".venv-rasa" / "bin" / "rasa"
 MODEL = ROOT / "models" / "bot.tar.gz"
@@ -17,13 +19,14 @@ FACEBOOK_VARIABLES = ("FACEBOOK_VERIFY_TOKEN", "FACEBOOK_SECRET", "FACEBOOK_PAGE
 
 def rasa_env(**extra: str) -> dict[str, str]:
     env = dict(os.environ)
+    resolved = shell_exports(env)  # the settings module's defaults, unless the environment sets them
     env.update(
         PYTHONPATH=str(ROOT),
         SQLALCHEMY_SILENCE_UBER_WARNING="1",
         TF_CPP_MIN_LOG_LEVEL="2",
         RASA_TELEMETRY_ENABLED="false",
-        ACTION_SERVER_URL=env.get("ACTION_SERVER_URL", "http://127.0.0.1:5055/webhook"),
-        TRACKER_DB_PATH=env.get("TRACKER_DB_PATH", str(ROOT / "var" / "tracker.sqlite3")),
+        ACTION_SERVER_URL=resolved["ACTION_SERVER_URL"],
+        TRACKER_DB_PATH=resolved["TRACKER_DB_PATH"],
     )
     for name in FACEBOOK_VARIABLES:  # bot/credentials.yml needs them; random: Messenger rejects everything
         env.setdefault(name, "unset-" + secrets.token_hex(16))

@@ -26,7 +26,7 @@ def inbound_token(request: Request, token: Annotated[str | None, Depends(_token_
     if not expected:
         raise HTTPException(503, "CONSOLE_INBOUND_TOKEN ist nicht gesetzt; Kanal-Schnittstelle abgeschaltet.")
     if not same(token, expected):
-        raise HTTPException(401, "Ungültiges X-Inbound-Token")
+        raise HTTPException(401, f"Ungültiges {protocol.INBOUND_TOKEN_HEADER}")
 
 
 class InboundIn(BaseModel):

@@ -159,7 +159,7 @@ class Bridge:
                 log_event("delete_failed", level=logging.ERROR, conversation=conversation_id, error=str(exc))
                 return False
         self.forget(chat_id)
-        log_event("conversation_deleted", conversation=conversation_id)
+        log_event("chat_deleted", conversation=conversation_id)
         return True
 
     def forget(self, chat_id: int) -> None:

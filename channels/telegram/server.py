@@ -41,7 +41,7 @@ def create_server(settings: TelegramSettings, application: Application, bridge: 
     @app.post(TelegramSettings.PUSH_PATH)
     async def push(body: PushIn, request: Request) -> dict[str, bool]:
         if not same(request.headers.get(INBOUND_TOKEN_HEADER), settings.inbound_token):
-            raise HTTPException(401, "Ungültiges X-Inbound-Token")
+            raise HTTPException(401, f"Ungültiges {INBOUND_TOKEN_HEADER}")
         return {"delivered": await bridge.push(body.conversation_id, body.message)}
 
     if settings.mode == "webhook":

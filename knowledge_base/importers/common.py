@@ -335,7 +335,8 @@ def _existing(session: Session, model: type[Offer] | type[Provider], source: str
     found: dict[str, Any] = {}
     for start in range(0, len(wanted), _CHUNK):
         query = select(model).where(model.source == source, model.source_id.in_(wanted[start : start + _CHUNK]))
-        found.update({obj.source_id: obj for obj in session.scalars(query)})
+        rows: Iterable[Offer | Provider] = session.scalars(query)
+        found.update({obj.source_id: obj for obj in rows})
     return found
 
 

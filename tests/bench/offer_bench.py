@@ -38,7 +38,7 @@ from random import Random
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from knowledge_base.db import make_engine, make_session_factory, session_scope
+from core.db import make_engine, make_session_factory, session_scope
 from knowledge_base.demo_offers import DEFAULT_SEED, DEMO_SIZES, curated_occupations, load_demo_offers
 from knowledge_base.gazetteer import HESSEN
 from knowledge_base.loader import CONTENT_DIR

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from channels.console.app import create_app
+from channels.push.http import http_pusher
 from channels.push.messenger import graph_pusher
 from core.db import session_scope
 from core.settings import ConsoleSettings
@@ -156,3 +157,42 @@ def test_messenger_push_uses_the_send_api_with_the_human_agent_tag(receiver: Pus
     assert len(receiver.received) == 3
     receiver.stop()
     assert not push("psid-1", {"text": "Hallo"})  # Graph API unreachable: stays in the outbox
+
+
+def test_a_reply_is_pushed_only_after_the_commit(db_url: str, factory: sessionmaker[Session],
+                                                 receiver: PushReceiver) -> None:
+    """The push runs after the transaction committed (no lock held while the channel is called) and marks the
+    message delivered in a transaction of its own; a rolled-back reply never reaches the user."""
+    outbox.register_pusher("telegram", http_pusher(receiver.url, INBOUND_TOKEN))
+    try:
+        hid = add_handoff(factory, "tg-commit", channel="telegram")
+        adviser = add_adviser(factory, "dora")
+        with factory() as s:
+            service.add_adviser_reply(s, hid, s.get(service.Adviser, adviser), "Erst nach dem Commit")
+            assert receiver.received == []  # written, not committed: nothing has left the process
+            s.commit()
+        assert [body["message"]["text"] for body, _ in receiver.received] == ["Erst nach dem Commit"]
+        assert [row.delivered_at is not None for row in outbox_rows(factory, "tg-commit")] == [True]
+
+        with factory() as s:
+            service.add_adviser_reply(s, hid, s.get(service.Adviser, adviser), "Wird zurückgerollt")
+            s.rollback()
+            s.commit()  # a later commit of the same session does not push the rolled-back reply either
+        assert len(receiver.received) == 1
+        assert [r.payload["text"] for r in outbox_rows(factory, "tg-commit")] == ["Erst nach dem Commit"]
+    finally:
+        outbox.unregister_pusher("telegram")
+
+
+def test_a_failed_push_after_commit_stays_pending(factory: sessionmaker[Session], receiver: PushReceiver) -> None:
+    receiver.delivered = False
+    outbox.register_pusher("telegram", http_pusher(receiver.url, INBOUND_TOKEN))
+    try:
+        hid = add_handoff(factory, "tg-fail", channel="telegram")
+        adviser = add_adviser(factory, "emil")
+        with session_scope(factory) as s:
+            service.add_adviser_reply(s, hid, s.get(service.Adviser, adviser), "Kommt später an")
+        assert len(receiver.received) == 1
+        assert [row.delivered_at for row in outbox_rows(factory, "tg-fail")] == [None]
+    finally:
+        outbox.unregister_pusher("telegram")

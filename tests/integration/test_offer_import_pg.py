@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from knowledge_base.db import make_engine, make_session_factory, session_scope
+from core.db import make_engine, make_session_factory, session_scope
+from core.migrate import upgrade
 from knowledge_base.importers import OfferImportError, import_ba_files, import_offers_csv
-from knowledge_base.migrate import upgrade
 from knowledge_base.models import Offer, Provider
 from tests.conftest import build_kb
 

@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from knowledge_base.db import make_engine, make_session_factory, session_scope
+from core.db import make_engine, make_session_factory, session_scope
+from core.migrate import upgrade
 from knowledge_base.demo_offers import DEMO_SIZES, load_demo_offers
-from knowledge_base.migrate import upgrade
 from knowledge_base.models import Occupation, Offer
 from knowledge_base.offer_search import COUNT_CAP, OfferQuery, count_offers, haversine_km, search_offers
 from knowledge_base.places import resolve_place

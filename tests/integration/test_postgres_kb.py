@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, inspect, select
 
-from knowledge_base.db import make_engine, make_session_factory, session_scope
+from core.db import make_engine, make_session_factory, session_scope
+from core.migrate import upgrade
 from knowledge_base.loader import load_content, read_content
-from knowledge_base.migrate import upgrade
 from knowledge_base.models import Base, Occupation
 from knowledge_base.resolve import AliasIndex, find_funding
 
