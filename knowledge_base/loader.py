@@ -20,9 +20,9 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import ColumnElement, delete, insert, select, update
 from sqlalchemy.orm import Session
 
+from core.db import Base
 from knowledge_base import schemas
 from knowledge_base.gazetteer import GazetteerError, read_gazetteer
-from core.db import Base
 from knowledge_base.models import (
     Article,
     FundingAmount,
