@@ -56,7 +56,7 @@ SENSITIVE_INTENTS = {
 FALLBACK_INTENT = "nlu_fallback"
 # Intents the custom consent extraction leaves alone: yes (mapped in the domain), digressions that a rule answers
 # before the question is asked again (help, privacy, "bist du ein Bot?") and ways out (deny, goodbye, deletion).
-NOT_AN_ANSWER = {"affirm", "request_human", "deny", "goodbye", "request_data_deletion", "ask_privacy",
+NOT_AN_ANSWER = {"affirm", "request_human", "deny", "goodbye", "request_data_deletion", "ask_privacy", "crisis",
                  "bot_challenge", "help"}
 
 _YES = {normalize(w) for w in (
@@ -69,8 +69,13 @@ _SKIP = {normalize(w) for w in (
     "möchte ich nicht", "will ich nicht", "keine", "keins", "nichts", "nix", "weiß nicht", "keine ahnung",
     "überspringen", "skip", "später", "brauche ich nicht", "nicht nötig", "kein", "weiter",
 )}
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_PHONE = re.compile(r"\+?\d[\d /()-]{4,}\d")
+# Only the start of a contact answer is searched (it is at most MAX_CONTACT characters anyway), and the patterns
+# are linear: a match starts only where its run of characters starts (lookbehind), every quantifier is bounded,
+# and the parts of the e-mail pattern cannot overlap (a dot only between labels). The old patterns rescanned the
+# same run from every position: 40,000 characters took seconds and blocked the action server.
+CONTACT_WINDOW = 300
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,10}")
+_PHONE = re.compile(r"(?<![\d+])\+?\d[\d /()-]{4,40}\d")
 
 
 def is_yes(text: str) -> bool:
@@ -98,10 +103,11 @@ def clean_contact(text: str) -> str | None:
     text = " ".join(str(text or "").split())
     if not text or text.startswith("/") or is_skip(text):
         return SKIPPED
-    email = _EMAIL.search(text)
-    if email:
+    window = text[:CONTACT_WINDOW]
+    email = _EMAIL.search(window)
+    if email and len(email.group(0)) <= MAX_CONTACT:
         return email.group(0)
-    phone = _PHONE.search(text)
+    phone = _PHONE.search(window)
     if phone and sum(c.isdigit() for c in phone.group(0)) >= 6:
         return phone.group(0).strip()
     return text if len(text) <= MAX_CONTACT else None

@@ -146,7 +146,7 @@ class ActionSuggestOccupations(KnowledgeAction):
         interest = next((i for t in texts if t and (i := match_interest(session, t))), None)
         if interest is None:
             fields = queries.interest_fields(session)
-            buttons = [render.button(f.label, "ask_occupation_suggestion", interest=f.label) for f in fields[:10]]
+            buttons = render.capped(render.button(f.label, "ask_occupation_suggestion", interest=f.label) for f in fields)
             dispatcher.utter_message(response="utter_ask_interest", buttons=buttons)
             return []
         suggestion = suggest_occupations(session, interest)

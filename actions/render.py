@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterable
 from decimal import Decimal
+from itertools import islice
 from typing import Any
+
+from core.protocol import MAX_BUTTONS
 
 
 def german_date(value: dt.date) -> str:
@@ -43,3 +47,8 @@ def payload(intent: str, **entities: Any) -> str:
 
 def button(title: str, intent: str, **entities: Any) -> dict[str, str]:
     return {"title": title, "payload": payload(intent, **entities)}
+
+
+def capped(buttons: Iterable[dict[str, str]]) -> list[dict[str, str]]:
+    """At most ``MAX_BUTTONS`` buttons for one message (Rasa's REST channel and the Telegram bridge cut there too)."""
+    return list(islice(buttons, MAX_BUTTONS))

@@ -65,6 +65,12 @@ CHANNEL_TELEGRAM = "telegram"
 CHANNEL_FACEBOOK = "facebook"
 TELEGRAM_CONVERSATION_PREFIX = "tg-"  # conversation ids of the Telegram bridge (never the chat id)
 
+# --- limits (the same on both sides) -----------------------------------------------------------------------------
+
+MAX_MESSAGE_LENGTH = 4000  # characters of one user message; Rasa's REST channel answers longer ones with a request
+# to send shorter parts (utter_message_too_long) and does not process them
+MAX_BUTTONS = 10  # buttons of one outgoing bot message (Telegram's inline keyboard and the web chat stay usable)
+
 # --- message markers -------------------------------------------------------------------------------------------
 
 DELETE_MARKER = "delete_conversation"  # custom payload of action_delete_conversation
@@ -120,3 +126,11 @@ def deleted_notice(recipient_id: str) -> BotMessage:
 
 def is_deleted_notice(message: dict[str, Any]) -> bool:
     return bool(_custom(message).get(DELETED_NOTICE))
+
+
+def with_button_limit(message: dict[str, Any]) -> dict[str, Any]:
+    """The message with at most :data:`MAX_BUTTONS` buttons (a shortened copy if it had more)."""
+    buttons = message.get("buttons")
+    if isinstance(buttons, list) and len(buttons) > MAX_BUTTONS:
+        return {**message, "buttons": buttons[:MAX_BUTTONS]}
+    return message

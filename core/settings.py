@@ -19,6 +19,7 @@ an unusable value into a ``SettingsError`` whose message names the variable.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 import shlex
@@ -153,12 +154,18 @@ class ConsoleSettings(AppSettings, AdminAccountSettings):
                             description="signs session cookies and CSRF tokens; generated into var/ if unset")
     rasa_timeout: float = Field(5.0, gt=0, validation_alias="RASA_TIMEOUT",
                                 description="seconds for the console's calls to Rasa's HTTP API (resume)")
-    secure_cookies: bool = Field(False, validation_alias="CONSOLE_SECURE_COOKIES",
-                                 description="set 1 behind HTTPS")
+    secure_cookies: bool | None = Field(
+        None, validation_alias="CONSOLE_SECURE_COOKIES",
+        description="`auto` (unset): `Secure` cookies unless the console is reached on localhost; 1/0 force it")
     session_max_age: int = Field(8 * 3600, gt=0, validation_alias="CONSOLE_SESSION_MAX_AGE",
                                  description="seconds a login lasts")
+    idle_timeout: int = Field(30 * 60, gt=0, validation_alias="CONSOLE_IDLE_TIMEOUT",
+                              description="seconds without a request that end a login")
+    trusted_proxies: str = Field("", validation_alias="CONSOLE_TRUSTED_PROXIES",
+                                 description="reverse proxies (IPs/CIDRs, comma-separated) whose "
+                                             "X-Forwarded-For/-Proto are believed")
     login_max_failures: int = Field(5, gt=0, validation_alias="CONSOLE_LOGIN_MAX_FAILURES",
-                                    description="failed logins per user and address …")
+                                    description="failed logins per username (four times as many per address) …")
     login_window: int = Field(300, gt=0, validation_alias="CONSOLE_LOGIN_WINDOW",
                               description="… within this many seconds")
     auto_setup: bool = Field(True, validation_alias="CONSOLE_AUTO_SETUP",
@@ -176,7 +183,25 @@ class ConsoleSettings(AppSettings, AdminAccountSettings):
     @field_validator("secure_cookies", "auto_setup", mode="before")
     @classmethod
     def _flags(cls, value: Any) -> Any:
+        if isinstance(value, str) and value.strip().lower() == "auto":
+            return None
         return _flag(value)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_proxies(cls, value: str) -> str:
+        items = [item.strip() for item in value.split(",") if item.strip()]
+        for item in items:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"not an IP address or network: {item!r}") from None
+        return ", ".join(items)
+
+    @property
+    def trusted_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        """``CONSOLE_TRUSTED_PROXIES`` as networks (a single address is a /32 or /128)."""
+        return tuple(ipaddress.ip_network(item, strict=False) for item in self.trusted_proxies.split(", ") if item)
 
     @property
     def push_urls(self) -> dict[str, str]:
@@ -310,6 +335,16 @@ class StackSettings(_Section):
                                           description="where Rasa calls the actions (default: the action port on loopback)")
     tracker_db_path: Path = Field(VAR_DIR / "tracker.sqlite3", validation_alias="TRACKER_DB_PATH",
                                   description="SQLite file of Rasa's SQL tracker store")
+    # Request bodies, in bytes; `make run` passes them to Sanic as SANIC_REQUEST_MAX_SIZE (larger: 413). Rasa gets
+    # messages of at most protocol.MAX_MESSAGE_LENGTH characters (≤ 48 KB as JSON); the action server gets the
+    # tracker of the current session with the domain (measured: 0.6 MB for 200 turns, 2.1 MB for 200 turns of
+    # 4,000-character messages).
+    rasa_request_max_size: int = Field(
+        1024 * 1024, ge=64 * 1024, validation_alias="RASA_REQUEST_MAX_SIZE",
+        description="largest request body the Rasa server accepts (bytes; Sanic's `SANIC_REQUEST_MAX_SIZE`)")
+    action_request_max_size: int = Field(
+        4 * 1024 * 1024, ge=1024 * 1024, validation_alias="ACTION_REQUEST_MAX_SIZE",
+        description="largest request body the action server accepts: tracker and domain (bytes)")
 
     @property
     def actions_url(self) -> str:
@@ -352,6 +387,8 @@ def shell_exports(environ: Mapping[str, str] | None = None) -> dict[str, str]:
         "ACTION_PORT": str(stack.action_port),
         "ACTION_SERVER_URL": stack.actions_url,
         "TRACKER_DB_PATH": str(stack.tracker_db_path),
+        "RASA_REQUEST_MAX_SIZE": str(stack.rasa_request_max_size),
+        "ACTION_REQUEST_MAX_SIZE": str(stack.action_request_max_size),
         "KB_DATABASE_URL": app.database_url,
         "RASA_URL": _strip_slash(rasa_url),
         "CONSOLE_URL": app.console_url if env.get("CONSOLE_URL") else f"http://{protocol.LOOPBACK}:{console_port}",

@@ -8,8 +8,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy import delete as sa_delete
-from sqlalchemy import select
 from sqlalchemy import update as sa_update
 from sqlalchemy.orm import Session, selectinload
 
@@ -154,23 +154,51 @@ class InboxFilter:
     min_wait_minutes: int | None = None
 
 
-def list_handoffs(session: Session, f: InboxFilter = InboxFilter(), now: dt.datetime | None = None) -> list[Handoff]:
-    """Oldest waiting first."""
+# Need-to-know: an adviser sees the hand-offs assigned to them and the unassigned waiting ones (to take one);
+# admins see all. Teams do not exist yet; once they do, the advisers of a team will share its hand-offs here.
+# The console answers 404 (not 403) for a hand-off someone may not see, so its existence is not revealed either.
+
+def can_see(adviser: Adviser, handoff: Handoff) -> bool:
+    return adviser.role == "admin" or handoff.assigned_to == adviser.id or (
+        handoff.assigned_to is None and handoff.status == "waiting")
+
+
+def _visible_to(adviser: Adviser) -> ColumnElement[bool] | None:
+    """The need-to-know rule as a WHERE clause (None: no restriction)."""
+    if adviser.role == "admin":
+        return None
+    return or_(Handoff.assigned_to == adviser.id, and_(Handoff.assigned_to.is_(None), Handoff.status == "waiting"))
+
+
+MAX_WAIT_MINUTES = 100 * 366 * 24 * 60  # a waiting-time filter beyond 100 years finds nothing anyway
+
+
+def list_handoffs(session: Session, f: InboxFilter = InboxFilter(), now: dt.datetime | None = None,
+                  viewer: Adviser | None = None) -> list[Handoff]:
+    """Oldest waiting first; with ``viewer`` only the hand-offs that adviser may see."""
     query = select(Handoff).options(selectinload(Handoff.adviser)).order_by(Handoff.created_at, Handoff.id)
+    rule = _visible_to(viewer) if viewer is not None else None
+    if rule is not None:
+        query = query.where(rule)
     query = query.where(Handoff.status == f.status) if f.status else query.where(Handoff.status.in_(OPEN_STATUSES))
     if f.topic:
         query = query.where(Handoff.topic.ilike(f"%{f.topic}%"))
     if f.min_wait_minutes:
-        query = query.where(Handoff.created_at <= (now or utcnow()) - dt.timedelta(minutes=f.min_wait_minutes))
+        minutes = min(f.min_wait_minutes, MAX_WAIT_MINUTES)  # larger: the date arithmetic would overflow
+        query = query.where(Handoff.created_at <= (now or utcnow()) - dt.timedelta(minutes=minutes))
     return list(session.scalars(query))
 
 
-def get_handoff(session: Session, handoff_id: int) -> Handoff | None:
-    return session.scalar(
+def get_handoff(session: Session, handoff_id: int, viewer: Adviser | None = None) -> Handoff | None:
+    """The hand-off with thread, notes and adviser; None if it does not exist or ``viewer`` may not see it."""
+    handoff = session.scalar(
         select(Handoff)
         .where(Handoff.id == handoff_id)
         .options(selectinload(Handoff.messages), selectinload(Handoff.notes), selectinload(Handoff.adviser))
     )
+    if handoff is None or (viewer is not None and not can_see(viewer, handoff)):
+        return None
+    return handoff
 
 
 def export(handoff: Handoff) -> dict[str, Any]:

@@ -16,7 +16,16 @@ def german() -> Language:
     return nlp
 
 
+MAX_TEXT = 2000
+# spaCy splits prefixes and suffixes off a run without spaces one at a time, searching the rest of the run each
+# time: quadratic in the run's length (2,000 emoji took 0.4 s). No word we look up is longer than this.
+MAX_RUN = 64
+
+
 def tokens_and_lemmas(text: str) -> list[tuple[str, str]]:
     """(surface, lemma) for every word token; punctuation and spaces are dropped."""
-    doc = german()(text[:2000])
+    text = text[:MAX_TEXT]
+    if len(text) > MAX_RUN:
+        text = " ".join(run[:MAX_RUN] for run in text.split())
+    doc = german()(text)
     return [(t.text, t.lemma_ or t.text) for t in doc if not (t.is_punct or t.is_space)]

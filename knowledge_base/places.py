@@ -44,7 +44,7 @@ TRIGGERS = frozenset(
 ARTICLES = frozenset({"der", "die", "das", "dem", "den"})
 PLACE_STOPWORDS = STOPWORDS | {"ort", "stadt", "dorf", "naehe", "nahe", "umgebung", "raum", "hier", "dort", "hessen"}
 _POSTCODE = re.compile(r"(?<!\d)(\d{5})(?!\d)")
-_PARENTHESIS = re.compile(r"\s*\([^)]*\)\s*")
+_PARENTHESIS = re.compile(r"\([^()]*\)")  # "Frankfurt (Oder)" → "Frankfurt"; linear (no "(" inside)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ import unicodedata
 
 _UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "é": "e", "è": "e"})
 _NON_WORD = re.compile(r"[^a-z0-9]+")
-_PARENTHESIS = re.compile(r"\s*\([^)]*\)\s*")
+_PARENTHESIS = re.compile(r"\([^()]*\)")  # linear: no whitespace runs around it, no "(" inside
 
 
 def normalize(text: str) -> str:
@@ -25,7 +25,7 @@ def gender_forms(name: str) -> list[str]:
     ["Medizinischer Fachangestellter", "Medizinische Fachangestellte"]. Chamber qualifiers such as "(IH)" are
     dropped; "FR" (Fachrichtung) gives forms with and without the word "Fachrichtung".
     """
-    base = _PARENTHESIS.sub(" ", name).strip()
+    base = " ".join(_PARENTHESIS.sub(" ", name).split())
     if " FR " in base:  # "Fachinformatiker/-in FR Anwendungsentwicklung": with and without the word
         return gender_forms(base.replace(" FR ", " Fachrichtung ")) + gender_forms(base.replace(" FR ", " "))
     first: list[str] = []

@@ -5,6 +5,7 @@ The one place that imports every models module: all tables share the application
 
 from alembic import context
 
+import channels.console.models  # noqa: F401  (console sessions, login failures)
 import channels.telegram.models  # noqa: F401  (Telegram bridge tables)
 import handoff.models  # noqa: F401  (hand-off tables)
 import knowledge_base.models  # noqa: F401  (knowledge base and offers)

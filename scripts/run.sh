@@ -45,7 +45,9 @@ stop() {
 }
 trap stop INT TERM EXIT
 
-.venv/bin/python -m rasa_sdk --actions actions --port "$ACTION_PORT" --endpoints bot/endpoints.yml > >(tee var/log/actions.log) 2>&1 &
+# Request size limits (bytes, from core/settings.py): Sanic reads SANIC_REQUEST_MAX_SIZE, separately per process.
+SANIC_REQUEST_MAX_SIZE="$ACTION_REQUEST_MAX_SIZE" \
+  .venv/bin/python -m rasa_sdk --actions actions --port "$ACTION_PORT" --endpoints bot/endpoints.yml > >(tee var/log/actions.log) 2>&1 &
 pids+=($!)
 .venv/bin/python -m channels.console > >(tee var/log/console.log) 2>&1 &
 pids+=($!)
@@ -58,7 +60,8 @@ if [[ -n "${TELEGRAM_BOT_TOKEN:-}" ]]; then
 else
   telegram_line="Telegram bridge:  off (set TELEGRAM_BOT_TOKEN, see README)"
 fi
-PYTHONWARNINGS=ignore::DeprecationWarning .venv-rasa/bin/rasa run --model models/bot.tar.gz --enable-api \
+SANIC_REQUEST_MAX_SIZE="$RASA_REQUEST_MAX_SIZE" PYTHONWARNINGS=ignore::DeprecationWarning \
+  .venv-rasa/bin/rasa run --model models/bot.tar.gz --enable-api \
   --auth-token="$RASA_TOKEN" --port "$RASA_PORT" \
   --endpoints bot/endpoints.yml --credentials bot/credentials.yml --cors "*" > >(tee var/log/rasa.log) 2>&1 &
 pids+=($!)

@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 
+from core.settings import shell_exports
 from tests.rasa_cli import MODEL, RASA, ROOT, rasa_env
 
 APP_PYTHON = ROOT / ".venv" / "bin" / "python"
@@ -162,11 +163,12 @@ def start_stack(
         TELEGRAM_PUSH_URL=f"http://127.0.0.1:{telegram_port}/internal/push",
         **extra_env,
     )
+    limits = shell_exports(env)  # request size limits, as `make run` passes them to Sanic (scripts/run.sh)
     actions = Process(
         "action server",
         [str(APP_PYTHON), "-m", "rasa_sdk", "--actions", "actions", "--port", str(action_port),
          "--endpoints", "bot/endpoints.yml"],
-        env,
+        {**env, "SANIC_REQUEST_MAX_SIZE": limits["ACTION_REQUEST_MAX_SIZE"]},
         workdir / "actions.log",
         f"http://127.0.0.1:{action_port}/health",
     )
@@ -177,7 +179,7 @@ def start_stack(
             "--port", str(rasa_port), "--endpoints", endpoints, "--credentials", "bot/credentials.yml",
             "--cors", "*",
         ],
-        env,
+        {**env, "SANIC_REQUEST_MAX_SIZE": limits["RASA_REQUEST_MAX_SIZE"]},
         workdir / "rasa.log",
         f"{rasa_url}/status?token={rasa_token}",
     )

@@ -10,7 +10,9 @@ from core.settings import ConsoleSettings
 
 def main() -> None:
     settings = ConsoleSettings.from_env()
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port)
+    # proxy_headers=False: uvicorn would otherwise take X-Forwarded-For/-Proto from any peer on 127.0.0.1 as the
+    # truth; the console believes them only from CONSOLE_TRUSTED_PROXIES (channels/console/proxies.py)
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, proxy_headers=False)
 
 
 if __name__ == "__main__":

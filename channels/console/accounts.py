@@ -1,4 +1,5 @@
-"""Adviser accounts: create, set password, issue API token, ensure the first admin (used by the CLI and at start)."""
+"""Adviser accounts: create, set password, issue and revoke API tokens, deactivate and activate, ensure the first
+admin (used by the CLI and at start). A new password and deactivation end the account's sessions at once."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from channels.console import sessions
 from channels.console.security import (
     MIN_PASSWORD_LENGTH,
     generate_api_token,
@@ -15,6 +17,7 @@ from channels.console.security import (
     token_hash,
 )
 from core.db import utcnow
+from handoff import service
 from handoff.models import ROLES, Adviser
 
 
@@ -66,27 +69,54 @@ def create_adviser(
     return Created(adviser, generated)
 
 
-def set_password(session: Session, username: str, password: str | None = None) -> str | None:
-    """Set (or generate and return) a new password; existing sessions of the account end."""
+def _existing(session: Session, username: str) -> Adviser:
     adviser = find(session, username)
     if adviser is None:
         raise AccountError(f"Das Konto {username!r} gibt es nicht.")
+    return adviser
+
+
+def set_password(session: Session, username: str, password: str | None = None) -> str | None:
+    """Set (or generate and return) a new password; existing sessions of the account end."""
+    adviser = _existing(session, username)
     generated = None
     if password is None:
         password = generated = generate_password()
     check_password(password)
     adviser.password_hash = hash_password(password)
+    sessions.revoke_all(session, adviser.id)
     return generated
 
 
 def issue_token(session: Session, username: str) -> str:
     """A new API token for the account (replaces the old one); only its hash is stored."""
-    adviser = find(session, username)
-    if adviser is None:
-        raise AccountError(f"Das Konto {username!r} gibt es nicht.")
+    adviser = _existing(session, username)
     token = generate_api_token()
     adviser.api_token_hash = token_hash(token)
     return token
+
+
+def revoke_token(session: Session, username: str) -> None:
+    """The account's API token stops working (the browser login stays)."""
+    adviser = _existing(session, username)
+    adviser.api_token_hash = None
+    service.audit(session, adviser, "token_revoked", detail="über die Kommandozeile")
+
+
+def deactivate(session: Session, username: str) -> int:
+    """Lock the account: its sessions end now, login and API token are refused until ``activate``. The API token
+    is kept (refused while inactive); ``revoke_token`` removes it. Returns the number of sessions ended."""
+    adviser = _existing(session, username)
+    adviser.active = False
+    ended = sessions.revoke_all(session, adviser.id)
+    service.audit(session, adviser, "account_deactivated", detail=f"über die Kommandozeile; {ended} Sitzung(en) beendet")
+    return ended
+
+
+def activate(session: Session, username: str) -> None:
+    adviser = _existing(session, username)
+    adviser.active = True
+    service.audit(session, adviser, "account_activated", detail="über die Kommandozeile")
 
 
 def ensure_admin(session: Session, username: str | None = None, password: str | None = None) -> Created:

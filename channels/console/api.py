@@ -9,10 +9,10 @@ from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from channels.console.deps import DB, ApiAdviser, RasaApiDep
+from channels.console.deps import DB, ApiAdviser, HandoffId, RasaApiDep
 from channels.console.templating import waiting_minutes
 from handoff import lifecycle, service
-from handoff.models import Handoff
+from handoff.models import Adviser, Handoff
 
 router = APIRouter(prefix="/api/v1", tags=["Übergaben"])
 
@@ -112,11 +112,18 @@ def _detail(db: Session, handoff: Handoff) -> HandoffDetailOut:
     )
 
 
-def _get(db: Session, handoff_id: int) -> Handoff:
-    handoff = service.get_handoff(db, handoff_id)
+def _get(db: Session, handoff_id: int, adviser: Adviser) -> Handoff:
+    """The hand-off if it exists and the adviser may see it (need-to-know); else 404, also for someone else's."""
+    handoff = service.get_handoff(db, handoff_id, viewer=adviser)
     if handoff is None:
         raise HTTPException(404, "Diese Übergabe gibt es nicht.")
     return handoff
+
+
+def _check_visible(db: Session, handoff_id: int, adviser: Adviser) -> None:
+    handoff = db.get(Handoff, handoff_id)
+    if handoff is None or not service.can_see(adviser, handoff):
+        raise HTTPException(404, "Diese Übergabe gibt es nicht.")
 
 
 def _conflict(db: Session, handoff_id: int, exc: service.HandoffError) -> HTTPException:
@@ -138,13 +145,13 @@ def list_handoffs(
     min_wait_minutes: int | None = Query(None, ge=0),
 ) -> list[HandoffOut]:
     f = service.InboxFilter(status=status, topic=topic, min_wait_minutes=min_wait_minutes)
-    return [_out(h) for h in service.list_handoffs(db, f)]
+    return [_out(h) for h in service.list_handoffs(db, f, viewer=adviser)]
 
 
 @router.get("/handoffs/{handoff_id}", response_model=HandoffDetailOut, summary="Eine Übergabe (wird protokolliert)")
-def get_handoff(handoff_id: int, adviser: ApiAdviser,
+def get_handoff(handoff_id: HandoffId, adviser: ApiAdviser,
                 db: DB) -> HandoffDetailOut:
-    handoff = _get(db, handoff_id)
+    handoff = _get(db, handoff_id, adviser)
     lifecycle.audit_read(db, adviser, handoff_id)
     db.commit()
     return _detail(db, handoff)
@@ -152,8 +159,9 @@ def get_handoff(handoff_id: int, adviser: ApiAdviser,
 
 @router.post("/handoffs/{handoff_id}/reply", response_model=MessageOut, status_code=201,
              summary="Antwort an die Person (über ihren Kanal zugestellt)")
-def reply(handoff_id: int, body: TextIn, adviser: ApiAdviser,
+def reply(handoff_id: HandoffId, body: TextIn, adviser: ApiAdviser,
           db: DB) -> MessageOut:
+    _check_visible(db, handoff_id, adviser)
     try:
         message = service.add_adviser_reply(db, handoff_id, adviser, body.text)
     except service.HandoffError as exc:
@@ -163,8 +171,9 @@ def reply(handoff_id: int, body: TextIn, adviser: ApiAdviser,
 
 
 @router.post("/handoffs/{handoff_id}/notes", response_model=NoteOut, status_code=201, summary="Interne Notiz")
-def add_note(handoff_id: int, body: TextIn, adviser: ApiAdviser,
+def add_note(handoff_id: HandoffId, body: TextIn, adviser: ApiAdviser,
              db: DB) -> NoteOut:
+    _check_visible(db, handoff_id, adviser)
     try:
         note = service.add_note(db, handoff_id, adviser, body.text)
     except service.HandoffError as exc:
@@ -174,29 +183,31 @@ def add_note(handoff_id: int, body: TextIn, adviser: ApiAdviser,
 
 
 @router.post("/handoffs/{handoff_id}/assign", response_model=HandoffOut, summary="Mir zuweisen")
-def assign(handoff_id: int, adviser: ApiAdviser, db: DB) -> HandoffOut:
+def assign(handoff_id: HandoffId, adviser: ApiAdviser, db: DB) -> HandoffOut:
+    _check_visible(db, handoff_id, adviser)
     try:
         service.assign(db, handoff_id, adviser)
     except service.HandoffError as exc:
         raise _conflict(db, handoff_id, exc) from exc
     db.commit()
-    return _out(_get(db, handoff_id))
+    return _out(_get(db, handoff_id, adviser))
 
 
 @router.post("/handoffs/{handoff_id}/close", response_model=CloseOut,
              summary="Abschließen und den Bot fortsetzen (er meldet sich zurück)")
-def close(rasa: RasaApiDep, handoff_id: int, body: CloseIn, adviser: ApiAdviser, db: DB) -> CloseOut:
+def close(rasa: RasaApiDep, handoff_id: HandoffId, body: CloseIn, adviser: ApiAdviser, db: DB) -> CloseOut:
+    _check_visible(db, handoff_id, adviser)
     try:
         _, result = lifecycle.close_and_resume(db, rasa, handoff_id, adviser, body.outcome)
     except service.HandoffError as exc:
         raise _conflict(db, handoff_id, exc) from exc
-    return CloseOut(handoff=_out(_get(db, handoff_id)), resume=_resume_out(result))
+    return CloseOut(handoff=_out(_get(db, handoff_id, adviser)), resume=_resume_out(result))
 
 
 @router.post("/handoffs/{handoff_id}/resume", response_model=ResumeOut,
              summary="Bot erneut fortsetzen, falls Rasa beim Abschließen nicht erreichbar war")
-def resume(rasa: RasaApiDep, handoff_id: int, adviser: ApiAdviser, db: DB) -> ResumeOut:
-    handoff = _get(db, handoff_id)
+def resume(rasa: RasaApiDep, handoff_id: HandoffId, adviser: ApiAdviser, db: DB) -> ResumeOut:
+    handoff = _get(db, handoff_id, adviser)
     try:
         result = lifecycle.resume_bot(db, rasa, handoff, adviser)
     except service.HandoffError as exc:
@@ -205,8 +216,8 @@ def resume(rasa: RasaApiDep, handoff_id: int, adviser: ApiAdviser, db: DB) -> Re
 
 
 @router.get("/handoffs/{handoff_id}/export", response_model=dict[str, Any], summary="Export als JSON")
-def export(handoff_id: int, adviser: ApiAdviser, db: DB) -> dict[str, Any]:
-    handoff = _get(db, handoff_id)
+def export(handoff_id: HandoffId, adviser: ApiAdviser, db: DB) -> dict[str, Any]:
+    handoff = _get(db, handoff_id, adviser)
     data = service.export(handoff)
     service.audit(db, adviser, "export", handoff_id)
     db.commit()

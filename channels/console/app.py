@@ -10,23 +10,25 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import RedirectResponse, Response
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from channels.console import api, auth, inbound, pages
+from channels.body_limit import KIB, BodyLimit, TokenGuard, validation_error_handler
+from channels.console import api, auth, inbound, pages, proxies
 from channels.console.accounts import ensure_admin
-from channels.console.deps import LoginRequired, PageError, render
-from channels.console.security import LoginLimiter, SessionSigner
+from channels.console.deps import CurrentAdviser, LoginRequired, PageError, render
+from channels.console.security import SessionSigner
 from channels.console.templating import make_templates
 from channels.lazy_app import lazy_app
 from channels.push.http import http_pusher
 from channels.push.messenger import graph_pusher
 from core.db import make_engine, make_session_factory, session_scope
-from core.protocol import CHANNEL_FACEBOOK
+from core.protocol import CHANNEL_FACEBOOK, INBOUND_TOKEN_HEADER
 from core.settings import ConsoleSettings
 from handoff.outbox import register_pusher
 
@@ -37,10 +39,13 @@ CSP = (
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
 )
 API_PREFIXES = ("/api/", "/docs", "/redoc", "/openapi.json")
+CONSOLE_MAX_BODY = 64 * KIB  # largest request body: forms, JSON API and channel messages (≤ 4,000 characters)
+HSTS = b"max-age=31536000; includeSubDomains"
 
 
 class SecurityHeaders:
-    """Strict headers on every response; the pages also get a CSP without inline scripts and no caching."""
+    """Strict headers on every response; the pages also get a CSP without inline scripts and no caching; over
+    HTTPS (directly or from a trusted proxy) HSTS."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -50,6 +55,7 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
         path: str = scope.get("path", "")
+        https = proxies.is_https(scope, scope["app"].state.settings) if "app" in scope else False
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -63,6 +69,8 @@ class SecurityHeaders:
                     headers.append((b"content-security-policy", CSP.encode()))
                 if not path.startswith("/static/"):
                     headers.append((b"cache-control", b"no-store"))
+                if https:
+                    headers.append((b"strict-transport-security", HSTS))
                 message["headers"] = headers
             await send(message)
 
@@ -115,11 +123,13 @@ def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
         "Authentifizierung mit persönlichem API-Token (`python -m channels.console.cli issue-token NAME`).",
         version="1.0",
         lifespan=lifespan,
+        docs_url=None,  # served below, only to logged-in advisers
+        redoc_url=None,
+        openapi_url=None,
     )
     app.state.settings = settings
     app.state.session_factory = factory
     app.state.signer = SessionSigner(settings.secret_key, settings.session_max_age)
-    app.state.limiter = LoginLimiter(settings.login_max_failures, settings.login_window)
     app.state.templates = make_templates()
 
     for channel, url in settings.push_urls.items():
@@ -127,12 +137,28 @@ def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
     if settings.facebook_page_token:
         register_pusher(CHANNEL_FACEBOOK, graph_pusher(settings.facebook_page_token, settings.facebook_graph_url))
 
+    # Outermost last: security headers on every answer, then the channel token, then the size limit.
+    app.add_middleware(BodyLimit, max_bytes=CONSOLE_MAX_BODY)
+    app.add_middleware(TokenGuard, paths=inbound.GUARDED_PATHS, header=INBOUND_TOKEN_HEADER,
+                       expected=lambda: app.state.settings.inbound_token, unset_detail=inbound.TOKEN_UNSET)
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(auth.router, include_in_schema=False)
     app.include_router(pages.router, include_in_schema=False)
     app.include_router(api.router)
     app.include_router(inbound.router)
+
+    @app.get("/openapi.json", include_in_schema=False)
+    def openapi(_: CurrentAdviser) -> JSONResponse:
+        return JSONResponse(app.openapi())
+
+    @app.get("/docs", include_in_schema=False)
+    def docs(_: CurrentAdviser) -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/openapi.json", title=f"{app.title} – API")
+
+    @app.get("/redoc", include_in_schema=False)
+    def redoc(_: CurrentAdviser) -> HTMLResponse:
+        return get_redoc_html(openapi_url="/openapi.json", title=f"{app.title} – API")
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
@@ -164,7 +190,7 @@ def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
                 "message": "Die Eingabe ist ungültig (zu lang oder unvollständig). Bitte prüfen Sie das Formular.",
                 "back": request.headers.get("referer") if _same_site(request) else "/", "status": 400,
             }, 400)
-        return await request_validation_exception_handler(request, exc)
+        return await validation_error_handler(request, exc)
 
     return app
 

@@ -3,6 +3,9 @@
   create-user USERNAME --role adviser|admin [--display-name NAME] [--password-stdin]
   set-password USERNAME [--password-stdin]
   issue-token USERNAME
+  revoke-token USERNAME   (the API token stops working)
+  deactivate USERNAME     (ends the account's sessions; login and API token are refused)
+  activate USERNAME
   ensure-admin            (first admin from CONSOLE_ADMIN_USER / CONSOLE_ADMIN_PASSWORD, or "admin")
 
 Generated passwords and tokens are printed once; only their hashes are stored.
@@ -45,6 +48,15 @@ def main(argv: list[str] | None = None) -> int:
     token = commands.add_parser("issue-token", help="Neues API-Token ausgeben (ersetzt das alte)")
     token.add_argument("username")
 
+    revoke = commands.add_parser("revoke-token", help="API-Token widerrufen")
+    revoke.add_argument("username")
+
+    deactivate = commands.add_parser("deactivate", help="Konto sperren (beendet alle Sitzungen, Token ungültig)")
+    deactivate.add_argument("username")
+
+    activate = commands.add_parser("activate", help="Gesperrtes Konto wieder freigeben")
+    activate.add_argument("username")
+
     commands.add_parser("ensure-admin", help="Erstes Administrationskonto anlegen, falls keines existiert")
 
     args = parser.parse_args(argv)
@@ -69,6 +81,16 @@ def main(argv: list[str] | None = None) -> int:
                 issued = accounts.issue_token(session, args.username)
                 print(f"API-Token für {args.username!r} (wird nur jetzt angezeigt, ersetzt ein älteres):")
                 print(issued)
+            elif args.command == "revoke-token":
+                accounts.revoke_token(session, args.username)
+                print(f"API-Token von {args.username!r} widerrufen.")
+            elif args.command == "deactivate":
+                ended = accounts.deactivate(session, args.username)
+                print(f"Konto {args.username!r} deaktiviert ({ended} Sitzung(en) beendet); Anmeldung und API-Token "
+                      "werden abgelehnt.")
+            elif args.command == "activate":
+                accounts.activate(session, args.username)
+                print(f"Konto {args.username!r} wieder aktiviert.")
             elif args.command == "ensure-admin":
                 admin = AdminAccountSettings.from_env()
                 result = accounts.ensure_admin(session, admin.admin_user, admin.admin_password)

@@ -7,25 +7,24 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import Annotated, Any
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Path, Request
 from fastapi.responses import HTMLResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from channels.console.security import (
-    SESSION_COOKIE,
-    SessionData,
-    SessionSigner,
-    password_fingerprint,
-    token_hash,
-)
+from channels.console import proxies, sessions
+from channels.console.security import SESSION_COOKIE, SessionData, SessionSigner, token_hash
 from core.settings import ConsoleSettings
 from core.tokens import same
 from handoff.lifecycle import RasaApi
 from handoff.models import Adviser
 
 CSRF_FIELD = "csrf_token"
+# A record id in a path is at most the largest INTEGER of the database (PostgreSQL: 32 bit); a larger one is 422,
+# not a database error (SQLite raised OverflowError, a 500, for ids beyond 64 bit).
+MAX_ID = 2**31 - 1
+HandoffId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 class PageError(Exception):
@@ -69,6 +68,11 @@ def read_session(request: Request) -> SessionData | None:
     return signer.loads(request.cookies.get(SESSION_COOKIE))
 
 
+def client_address(request: Request) -> str:
+    """The client's address for throttling and audit (X-Forwarded-For only from trusted proxies)."""
+    return proxies.client_address(request.scope, get_settings(request))
+
+
 def set_session_cookie(request: Request, response: Any, data: SessionData) -> None:
     settings = get_settings(request)
     response.set_cookie(
@@ -76,16 +80,15 @@ def set_session_cookie(request: Request, response: Any, data: SessionData) -> No
         request.app.state.signer.dumps(data),
         max_age=settings.session_max_age,
         path="/",
-        secure=settings.secure_cookies,
+        secure=proxies.secure_cookies(request, settings),
         httponly=True,
         samesite="lax",
     )
 
 
 def clear_session_cookie(request: Request, response: Any) -> None:
-    response.delete_cookie(
-        SESSION_COOKIE, path="/", secure=get_settings(request).secure_cookies, httponly=True, samesite="lax"
-    )
+    secure = proxies.secure_cookies(request, get_settings(request))
+    response.delete_cookie(SESSION_COOKIE, path="/", secure=secure, httponly=True, samesite="lax")
 
 
 async def csrf_protect(request: Request) -> None:
@@ -108,11 +111,12 @@ DB = Annotated[Session, Depends(get_db)]
 
 
 def current_adviser(request: Request, db: DB) -> Adviser:
+    """The account of the browser's live server-side session (see ``sessions``), else back to the login page."""
     data = read_session(request)
-    if data is None or data.uid is None:
+    if data is None:
         raise LoginRequired()
-    adviser = db.get(Adviser, data.uid)
-    if adviser is None or not adviser.active or not same(data.pw, password_fingerprint(adviser.password_hash)):
+    adviser = sessions.lookup(db, data.token, idle_timeout=get_settings(request).idle_timeout)
+    if adviser is None:
         raise LoginRequired()
     request.state.adviser = adviser
     request.state.csrf = data.csrf

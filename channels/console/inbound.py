@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.security import APIKeyHeader
 from pydantic import BaseModel, Field
 
-from channels.console.deps import DB
+from channels.console.deps import DB, MAX_ID
 from core import protocol
 from core.tokens import same
 from handoff import outbox, service
@@ -21,10 +21,19 @@ _token_header = APIKeyHeader(name=protocol.INBOUND_TOKEN_HEADER, auto_error=Fals
                              description="gemeinsames Geheimnis der Kanäle (CONSOLE_INBOUND_TOKEN)")
 
 
+TOKEN_UNSET = "CONSOLE_INBOUND_TOKEN ist nicht gesetzt; Kanal-Schnittstelle abgeschaltet."
+# Checked by ``channels.body_limit.TokenGuard`` before the body is read (app.py), and again by the dependency.
+GUARDED_PATHS = (
+    protocol.CONSOLE_INBOUND_PATH, protocol.CONSOLE_OUTBOX_PATH, protocol.CONSOLE_OUTBOX_PATH + "/",
+    protocol.CONSOLE_CONVERSATIONS_PATH + "/", protocol.CONSOLE_OUTBOX_PENDING_PATH,
+    protocol.CONSOLE_OUTBOX_DELIVERED_PATH,
+)
+
+
 def inbound_token(request: Request, token: Annotated[str | None, Depends(_token_header)]) -> None:
     expected = request.app.state.settings.inbound_token
     if not expected:
-        raise HTTPException(503, "CONSOLE_INBOUND_TOKEN ist nicht gesetzt; Kanal-Schnittstelle abgeschaltet.")
+        raise HTTPException(503, TOKEN_UNSET)
     if not same(token, expected):
         raise HTTPException(401, f"Ungültiges {protocol.INBOUND_TOKEN_HEADER}")
 
@@ -87,7 +96,7 @@ class PendingOut(BaseModel):
 
 
 class DeliveredIn(BaseModel):
-    ids: list[int] = Field(max_length=1000)
+    ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(max_length=1000)
 
 
 @router.get(protocol.CONSOLE_OUTBOX_PENDING_PATH, response_model=PendingOut, dependencies=[Depends(inbound_token)],

@@ -13,6 +13,7 @@ from channels.console.deps import (
     DB,
     AdminAdviser,
     CurrentAdviser,
+    HandoffId,
     PageError,
     RasaApiDep,
     csrf_protect,
@@ -40,11 +41,18 @@ FLASH = {
 AUDIT_LIMIT = 500
 
 
-def _handoff_or_404(db: Session, handoff_id: int) -> Handoff:
-    handoff = service.get_handoff(db, handoff_id)
+def _handoff_or_404(db: Session, handoff_id: int, adviser: Adviser) -> Handoff:
+    """The hand-off if it exists and the adviser may see it (need-to-know); else 404, also for someone else's."""
+    handoff = service.get_handoff(db, handoff_id, viewer=adviser)
     if handoff is None:
         raise PageError(404, "Diese Übergabe gibt es nicht.", back="/")
     return handoff
+
+
+def _check_visible(db: Session, handoff_id: int, adviser: Adviser) -> None:
+    handoff = db.get(Handoff, handoff_id)
+    if handoff is None or not service.can_see(adviser, handoff):
+        raise PageError(404, "Diese Übergabe gibt es nicht.", back="/")
 
 
 def _back(handoff_id: int, flash: str | None = None) -> RedirectResponse:
@@ -58,8 +66,9 @@ def _refused(db: Session, handoff_id: int, exc: service.HandoffError) -> PageErr
     return PageError(409, str(exc), back=f"/handoffs/{handoff_id}")
 
 
-def _apply(db: Session, handoff_id: int, flash: str, change: Callable[[], object]) -> Response:
+def _apply(db: Session, adviser: Adviser, handoff_id: int, flash: str, change: Callable[[], object]) -> Response:
     """Run one service change, commit it and go back to the hand-off; a refused change becomes a 404/409 page."""
+    _check_visible(db, handoff_id, adviser)
     try:
         change()
     except service.HandoffError as exc:
@@ -91,7 +100,8 @@ def inbox(
             errors.append("Die Wartezeit muss eine ganze Zahl von Minuten (0 oder mehr) sein.")
             minutes = None
     handoffs = service.list_handoffs(
-        db, service.InboxFilter(status=status or None, topic=topic.strip() or None, min_wait_minutes=minutes)
+        db, service.InboxFilter(status=status or None, topic=topic.strip() or None, min_wait_minutes=minutes),
+        viewer=adviser,
     )
     return render(request, "inbox.html", {
         "nav": "inbox", "handoffs": handoffs, "errors": errors, "refresh": 30,
@@ -102,12 +112,12 @@ def inbox(
 @router.get("/handoffs/{handoff_id}", name="handoff")
 def handoff_page(
     request: Request,
-    handoff_id: int,
+    handoff_id: HandoffId,
     adviser: CurrentAdviser,
     db: DB,
     ok: str = Query(""),
 ) -> Response:
-    handoff = _handoff_or_404(db, handoff_id)
+    handoff = _handoff_or_404(db, handoff_id, adviser)
     lifecycle.audit_read(db, adviser, handoff_id)
     db.commit()
     resumed = lifecycle.is_resumed(db, handoff_id) if handoff.status == "closed" else None
@@ -119,38 +129,39 @@ def handoff_page(
 
 @router.post("/handoffs/{handoff_id}/reply")
 def reply(
-    handoff_id: int,
+    handoff_id: HandoffId,
     adviser: CurrentAdviser,
     db: DB,
     text: str = Form(..., max_length=service.MAX_TEXT),
 ) -> Response:
-    return _apply(db, handoff_id, "reply", lambda: service.add_adviser_reply(db, handoff_id, adviser, text))
+    return _apply(db, adviser, handoff_id, "reply", lambda: service.add_adviser_reply(db, handoff_id, adviser, text))
 
 
 @router.post("/handoffs/{handoff_id}/notes")
 def note(
-    handoff_id: int,
+    handoff_id: HandoffId,
     adviser: CurrentAdviser,
     db: DB,
     text: str = Form(..., max_length=service.MAX_TEXT),
 ) -> Response:
-    return _apply(db, handoff_id, "note", lambda: service.add_note(db, handoff_id, adviser, text))
+    return _apply(db, adviser, handoff_id, "note", lambda: service.add_note(db, handoff_id, adviser, text))
 
 
 @router.post("/handoffs/{handoff_id}/assign")
-def assign(handoff_id: int, adviser: CurrentAdviser, db: DB) -> Response:
-    return _apply(db, handoff_id, "assign", lambda: service.assign(db, handoff_id, adviser))
+def assign(handoff_id: HandoffId, adviser: CurrentAdviser, db: DB) -> Response:
+    return _apply(db, adviser, handoff_id, "assign", lambda: service.assign(db, handoff_id, adviser))
 
 
 @router.post("/handoffs/{handoff_id}/close")
 def close(
     rasa: RasaApiDep,
-    handoff_id: int,
+    handoff_id: HandoffId,
     adviser: CurrentAdviser,
     db: DB,
     outcome: str = Form("", max_length=100),
     comment: str = Form("", max_length=200),
 ) -> Response:
+    _check_visible(db, handoff_id, adviser)
     text = ": ".join(part for part in (outcome.strip(), comment.strip()) if part)
     try:
         _, result = lifecycle.close_and_resume(db, rasa, handoff_id, adviser, text)
@@ -161,9 +172,9 @@ def close(
 
 @router.post("/handoffs/{handoff_id}/resume")
 def resume(
-    rasa: RasaApiDep, handoff_id: int, adviser: CurrentAdviser, db: DB
+    rasa: RasaApiDep, handoff_id: HandoffId, adviser: CurrentAdviser, db: DB
 ) -> Response:
-    handoff = _handoff_or_404(db, handoff_id)
+    handoff = _handoff_or_404(db, handoff_id, adviser)
     try:
         result = lifecycle.resume_bot(db, rasa, handoff, adviser)
     except service.HandoffError as exc:
@@ -172,8 +183,8 @@ def resume(
 
 
 @router.get("/handoffs/{handoff_id}/export.json")
-def export(handoff_id: int, adviser: CurrentAdviser, db: DB) -> Response:
-    handoff = _handoff_or_404(db, handoff_id)
+def export(handoff_id: HandoffId, adviser: CurrentAdviser, db: DB) -> Response:
+    handoff = _handoff_or_404(db, handoff_id, adviser)
     data = service.export(handoff)
     service.audit(db, adviser, "export", handoff_id)
     db.commit()

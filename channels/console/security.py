@@ -1,13 +1,10 @@
-"""Passwords (argon2), API tokens (sha256), signed session cookies with a CSRF token, and the login rate limit."""
+"""Passwords (argon2), API tokens (sha256), the signed session cookie (a random token) and its CSRF token."""
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
-import threading
-import time
-from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
@@ -50,37 +47,39 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def password_fingerprint(password_hash: str) -> str:
-    """Bound into the session cookie: a new password ends all sessions of the account."""
-    return hashlib.sha256(password_hash.encode("utf-8")).hexdigest()[:16]
-
-
 @dataclass(frozen=True)
 class SessionData:
-    """The signed content of the session cookie; ``uid`` is None before login (the login form needs CSRF too)."""
+    """What the session cookie stands for: a random ``token`` (before and after login) and the CSRF token of the
+    forms, derived from it. After login, ``session_id(token)`` names a row of ``console_session``; the cookie
+    itself carries nothing about the account."""
 
+    token: str
     csrf: str
-    uid: int | None = None
-    pw: str | None = None
 
-    @classmethod
-    def anonymous(cls) -> SessionData:
-        return cls(csrf=secrets.token_urlsafe(32))
 
-    @classmethod
-    def for_adviser(cls, uid: int, password_hash: str) -> SessionData:
-        return cls(csrf=secrets.token_urlsafe(32), uid=uid, pw=password_fingerprint(password_hash))
+def session_id(token: str) -> str:
+    """The id a session is stored under (sha256 hex of the cookie's token)."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 class SessionSigner:
-    """Signs the session cookie; a cookie older than ``max_age`` seconds is no longer accepted."""
+    """Signs the session cookie (a random token); a cookie older than ``max_age`` seconds is no longer accepted.
+    The CSRF token is an HMAC of the token with the secret key, so a new token (login) means a new CSRF token."""
 
     def __init__(self, secret_key: str, max_age: int) -> None:
         self._serializer = URLSafeTimedSerializer(secret_key, salt="console-session")
+        self._csrf_key = hashlib.sha256(b"console-csrf\0" + secret_key.encode("utf-8")).digest()
         self.max_age = max_age
 
+    def new(self) -> SessionData:
+        return self._data(secrets.token_urlsafe(32))
+
+    def _data(self, token: str) -> SessionData:
+        csrf = hmac.new(self._csrf_key, token.encode("utf-8"), hashlib.sha256).hexdigest()
+        return SessionData(token=token, csrf=csrf)
+
     def dumps(self, data: SessionData) -> str:
-        return self._serializer.dumps({"c": data.csrf, "u": data.uid, "p": data.pw})
+        return self._serializer.dumps(data.token)
 
     def loads(self, value: str | None) -> SessionData | None:
         if not value:
@@ -89,43 +88,6 @@ class SessionSigner:
             raw = self._serializer.loads(value, max_age=self.max_age)
         except BadSignature:  # includes SignatureExpired
             return None
-        if not isinstance(raw, dict) or not isinstance(raw.get("c"), str):
+        if not isinstance(raw, str) or len(raw) < 32:  # also cookies of the former format (a dict)
             return None
-        uid = raw.get("u")
-        return SessionData(csrf=raw["c"], uid=uid if isinstance(uid, int) else None, pw=raw.get("p"))
-
-
-class LoginLimiter:
-    """Failed logins per key within a sliding window (in memory, per process)."""
-
-    def __init__(self, max_failures: int, window: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self.max_failures = max_failures
-        self.window = window
-        self.clock = clock
-        self._failures: dict[tuple[str, ...], deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def _recent(self, key: tuple[str, ...], now: float) -> deque[float]:
-        stamps = self._failures.get(key, deque())
-        while stamps and stamps[0] <= now - self.window:
-            stamps.popleft()
-        return stamps
-
-    def blocked(self, key: tuple[str, ...], limit: int | None = None) -> bool:
-        with self._lock:
-            return len(self._recent(key, self.clock())) >= (limit or self.max_failures)
-
-    def fail(self, *keys: tuple[str, ...]) -> None:
-        with self._lock:
-            now = self.clock()
-            if len(self._failures) > 10_000:  # forget stale keys
-                for key in [k for k, v in self._failures.items() if not v or v[-1] <= now - self.window]:
-                    del self._failures[key]
-            for key in keys:
-                stamps = self._recent(key, now)
-                stamps.append(now)
-                self._failures[key] = stamps
-
-    def reset(self, key: tuple[str, ...]) -> None:
-        with self._lock:
-            self._failures.pop(key, None)
+        return self._data(raw)

@@ -29,6 +29,9 @@ ACTION = {
     "export": "exportiert",
     "resume": "Bot fortgesetzt",
     "resume_failed": "Bot-Fortsetzung fehlgeschlagen",
+    "account_deactivated": "Konto gesperrt",
+    "account_activated": "Konto freigegeben",
+    "token_revoked": "API-Token widerrufen",
 }
 SUMMARY_LABELS = {
     "persona": "Anrede",

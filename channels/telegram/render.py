@@ -13,11 +13,12 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.protocol import is_from_adviser
+from core.protocol import MAX_BUTTONS, is_from_adviser
 
 MAX_CHARS = 4096  # Telegram: 1–4096 characters after entity parsing (counted in UTF-16 code units)
 _LINK = re.compile(r"\[([^\[\]\n]{1,200})\]\((https?://[^\s()<>\"]{1,2000})\)")
 _BOLD = re.compile(r"\*\*([^*\n]{1,500})\*\*")
+_TAG = re.compile(r"</?(?:b|a)(?: [^<>]*)?>")  # our own tags; "[^<>]" keeps it linear on "<a <a <a …"
 ADVISER_LABEL = "**Beratung:**"  # adviser replies are marked, so nobody takes them for the bot
 _BOUNDARIES = ("\n\n", "\n", ". ", "! ", "? ", "; ", ", ", " ")
 
@@ -130,8 +131,10 @@ def render(message: dict[str, Any]) -> list[Outgoing]:
 def _buttons(raw: Any) -> list[Button]:
     if not isinstance(raw, list):
         return []
-    buttons = []
+    buttons: list[Button] = []
     for b in raw:
+        if len(buttons) == MAX_BUTTONS:
+            break
         if isinstance(b, dict) and isinstance(b.get("title"), str) and b["title"].strip():
             payload = b.get("payload") if isinstance(b.get("payload"), str) and b.get("payload") else b["title"]
             buttons.append(Button(b["title"].strip()[:64], payload))
@@ -140,4 +143,4 @@ def _buttons(raw: Any) -> list[Button]:
 
 def plain_text(html_text: str) -> str:
     """The visible text of our HTML (fallback when Telegram rejects the markup)."""
-    return html.unescape(re.sub(r"</?(?:b|a)(?: [^>]*)?>", "", html_text))
+    return html.unescape(_TAG.sub("", html_text))

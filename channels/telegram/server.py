@@ -1,10 +1,13 @@
 """The bridge's own HTTP server (FastAPI on uvicorn, in the same event loop as python-telegram-bot):
 
 * ``POST /telegram/webhook`` (webhook mode): Telegram's updates; the header ``X-Telegram-Bot-Api-Secret-Token``
-  must equal ``TELEGRAM_WEBHOOK_SECRET`` (403 otherwise). Answered after the update was handled; if handling
-  failed the answer is 500, so Telegram delivers the update again.
-* ``POST /internal/push``: adviser replies from the console (``X-Inbound-Token``); ``{"delivered": bool}``.
+  must equal ``TELEGRAM_WEBHOOK_SECRET`` (403 otherwise); a body that is no update is 400. Answered after the
+  update was handled; if handling failed the answer is 500, so Telegram delivers the update again.
+* ``POST /internal/push``: adviser replies from the console (``X-Inbound-Token``, checked before the body is
+  read); ``{"delivered": bool}``.
 * ``GET /healthz``.
+
+Every request body has at most ``BRIDGE_MAX_BODY`` bytes (413 otherwise, ``channels/body_limit.py``).
 """
 
 from __future__ import annotations
@@ -12,10 +15,12 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
 from telegram import Update
 from telegram.ext import Application
 
+from channels.body_limit import MIB, BodyLimit, TokenGuard, validation_error_handler
 from channels.telegram.bridge import Bridge
 from channels.telegram.handlers import FAILED_UPDATES
 from channels.telegram.logs import log_event
@@ -24,6 +29,8 @@ from core.settings import TelegramSettings
 from core.tokens import same
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+# Telegram's updates are small (a message is at most 4096 characters); pushes carry one bot message.
+BRIDGE_MAX_BODY = MIB
 
 
 class PushIn(BaseModel):
@@ -33,6 +40,11 @@ class PushIn(BaseModel):
 
 def create_server(settings: TelegramSettings, application: Application, bridge: Bridge) -> FastAPI:  # type: ignore[type-arg]
     app = FastAPI(title="Telegram-Brücke", docs_url=None, redoc_url=None, openapi_url=None)
+    app.add_exception_handler(RequestValidationError, validation_error_handler)  # type: ignore[arg-type]
+    app.add_middleware(BodyLimit, max_bytes=BRIDGE_MAX_BODY)
+    app.add_middleware(TokenGuard, paths=(TelegramSettings.PUSH_PATH,), header=INBOUND_TOKEN_HEADER,
+                       expected=lambda: settings.inbound_token, unset_status=401,
+                       unset_detail=f"Ungültiges {INBOUND_TOKEN_HEADER}")
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:
@@ -55,7 +67,13 @@ def create_server(settings: TelegramSettings, application: Application, bridge: 
                 data = await request.json()
             except ValueError as exc:
                 raise HTTPException(400, "JSON erwartet") from exc
-            update = Update.de_json(data, application.bot)
+            if not isinstance(data, dict):
+                raise HTTPException(400, "kein Update")
+            try:  # python-telegram-bot trusts the shape of an update: anything odd raises on the way in
+                update = Update.de_json(data, application.bot)
+            except (AttributeError, KeyError, TypeError, ValueError) as exc:
+                log_event("webhook_rejected", reason="malformed update")
+                raise HTTPException(400, "kein gültiges Update") from exc
             if update is None:
                 raise HTTPException(400, "kein Update")
             await application.process_update(update)

@@ -16,6 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from channels.body_limit import KIB, BodyLimit
 from channels.lazy_app import lazy_app
 from core.settings import WebchatSettings
 
@@ -24,6 +25,7 @@ STATIC_DIR = HERE / "static"
 TEMPLATES_DIR = HERE / "templates"
 MAX_MESSAGE_LENGTH = 2000
 HISTORY_LIMIT = 200
+WEBCHAT_MAX_BODY = 16 * KIB  # the server only delivers the page: no request needs a body
 
 
 def content_security_policy(settings: WebchatSettings) -> str:
@@ -77,6 +79,7 @@ def create_app(settings: WebchatSettings | None = None) -> FastAPI:
     app = FastAPI(title="Web-Chat – Berufsorientierungs-Assistent Hessen", docs_url=None, redoc_url=None,
                   openapi_url=None)
     app.state.settings = settings
+    app.add_middleware(BodyLimit, max_bytes=WEBCHAT_MAX_BODY)
     app.add_middleware(SecurityHeaders, csp=content_security_policy(settings))
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 

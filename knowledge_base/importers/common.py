@@ -45,7 +45,7 @@ LON_RANGE = (5.5, 15.5)
 MAX_LISTED_REJECTIONS = 50
 _POSTCODE = re.compile(r"^\d{5}$")
 _GERMAN_DATE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})(?:,?\s+(\d{1,2}):(\d{2}))?$")
-_TAGS = re.compile(r"<[^>]+>")
+_TAGS = re.compile(r"<[^<>]+>")  # "[^<>]": linear on "<<<<…" (a tag never contains "<")
 _SLUG = re.compile(r"[^a-z0-9]+")
 _CHUNK = 500
 
@@ -198,6 +198,8 @@ def parse_datetime(value: object, what: str) -> dt.datetime | None:
         return from_epoch_ms(value)
     text = str(value).strip()
     if text.isdigit() and len(text) >= 10:
+        if not text.isascii() or len(text) > 15:  # "²³…" or thousands of digits: int() would fail
+            raise RowError(f"{what} '{text[:40]}' ist kein gültiges Datum")
         return from_epoch_ms(int(text))
     german = _GERMAN_DATE.match(text)
     try:

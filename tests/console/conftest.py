@@ -123,7 +123,8 @@ def settings(db_url: str, fake_rasa: FakeRasa) -> ConsoleSettings:
 
 @pytest.fixture
 def client(settings: ConsoleSettings) -> Iterator[TestClient]:
-    with TestClient(create_app(settings)) as c:
+    # on localhost, like `make run`: CONSOLE_SECURE_COOKIES=auto sets `Secure` on any other host
+    with TestClient(create_app(settings), base_url="http://localhost") as c:
         yield c
 
 
@@ -136,7 +137,7 @@ def add_adviser(factory: sessionmaker[Session], username: str, role: str = "advi
 def add_handoff(factory: sessionmaker[Session], conversation_id: str = "conv-1", *, topic: str | None = "Ausbildung",
                 channel: str = "rest", reason: str = "request", minutes_ago: int = 0, status: str = "waiting",
                 transcript: list[dict[str, Any]] | None = None, summary: dict[str, Any] | None = None,
-                contact: str | None = None) -> int:
+                contact: str | None = None, assigned_to: str | None = None) -> int:
     with session_scope(factory) as s:
         h = service.create_handoff(
             s, conversation_id=conversation_id, channel=channel, reason=reason, topic=topic, contact=contact,
@@ -149,6 +150,8 @@ def add_handoff(factory: sessionmaker[Session], conversation_id: str = "conv-1",
         )
         h.created_at = utcnow() - dt.timedelta(minutes=minutes_ago)
         h.status = status
+        if assigned_to is not None:  # a closed hand-off always has someone (closing assigns it)
+            h.assigned_to = s.query(Adviser).filter_by(username=assigned_to).one().id
         return h.id
 
 

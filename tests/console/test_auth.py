@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from channels.console.accounts import set_password
 from channels.console.app import create_app
+from channels.console.models import LoginFailure
 from core.db import session_scope
 from core.settings import ConsoleSettings
+from handoff import service
 from handoff.models import Adviser, AuditEntry
 from tests.console.conftest import PASSWORD, XSS, add_adviser, add_handoff, csrf_of, login
 
@@ -39,7 +42,7 @@ def test_login_sets_a_safe_session_cookie(client: TestClient, factory: sessionma
     cookie = r.headers["set-cookie"]
     assert cookie.startswith("console_session=")
     assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Max-Age=28800" in cookie and "Path=/" in cookie
-    assert "Secure" not in cookie  # localhost default; CONSOLE_SECURE_COOKIES=1 behind HTTPS
+    assert "Secure" not in cookie  # on localhost; elsewhere `Secure` (CONSOLE_SECURE_COOKIES=auto)
     inbox = client.get("/")
     assert inbox.status_code == 200 and "Eingang" in inbox.text and "Angemeldet: berta" in inbox.text
     assert ("login", uid) in [(a, u) for a, u, _ in audit_actions(factory)]
@@ -69,7 +72,8 @@ def test_wrong_password(client: TestClient, factory: sessionmaker[Session]) -> N
     r = login(client, "niemand", "egal-egal-egal")
     assert r.status_code == 401
     failed = [(u, d) for a, u, d in audit_actions(factory) if a == "login_failed"]
-    assert failed[0][0] == uid and failed[1][0] is None and "niemand" in failed[1][1]
+    assert failed[0][0] == uid and failed[1][0] is None
+    assert "unbekanntes Konto" in failed[1][1] and "niemand" not in failed[1][1]  # what was typed is not kept
 
 
 def test_inactive_account_cannot_log_in(client: TestClient, factory: sessionmaker[Session]) -> None:
@@ -93,13 +97,11 @@ def test_login_rate_limit(client: TestClient, factory: sessionmaker[Session]) ->
 
 def test_login_rate_limit_window_passes(client: TestClient, factory: sessionmaker[Session]) -> None:
     add_adviser(factory, "berta")
-    limiter = client.app.state.limiter
-    now = [1000.0]
-    limiter.clock = lambda: now[0]
     for _ in range(5):
         login(client, "berta", "falsch-falsch")
     assert login(client, "berta").status_code == 429
-    now[0] += 301
+    with session_scope(factory) as s:  # the failures are 301 seconds old
+        s.execute(update(LoginFailure).values(at=LoginFailure.at - dt.timedelta(seconds=301)))
     assert login(client, "berta").status_code == 303
 
 
@@ -132,7 +134,7 @@ def test_logout(adviser_client: TestClient, factory: sessionmaker[Session]) -> N
 
 
 def test_session_expires(settings: ConsoleSettings, factory: sessionmaker[Session]) -> None:
-    with TestClient(create_app(settings.model_copy(update={"session_max_age": 1}))) as c:
+    with TestClient(create_app(settings.model_copy(update={"session_max_age": 1})), base_url="http://localhost") as c:
         add_adviser(factory, "berta")
         login(c, "berta")
         assert c.get("/", follow_redirects=False).status_code == 200
@@ -174,9 +176,12 @@ def test_admin_sees_audit_log_and_accounts(admin_client: TestClient, factory: se
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in users.text and "<script>alert" not in users.text
 
 
-def test_failed_login_username_is_escaped_in_audit_log(client: TestClient, factory: sessionmaker[Session]) -> None:
+def test_free_text_is_escaped_in_audit_log(client: TestClient, factory: sessionmaker[Session]) -> None:
     add_adviser(factory, "chefin", role="admin")
-    login(client, XSS, "falsch-falsch")
+    hid = add_handoff(factory)
+    with session_scope(factory) as s:  # the outcome of a closing is free text in the audit detail
+        service.close(s, hid, s.scalar(select(Adviser).where(Adviser.username == "chefin")), XSS)
+    login(client, XSS, "falsch-falsch")  # an unknown username is not stored at all
     login(client, "chefin")
     page = client.get("/audit").text
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "<script>alert" not in page
+    assert page.count("&lt;script&gt;alert(1)&lt;/script&gt;") == 1 and "<script>alert" not in page

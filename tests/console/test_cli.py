@@ -1,4 +1,5 @@
-"""Accounts from the command line: create-user, set-password, issue-token, ensure-admin."""
+"""Accounts from the command line: create-user, set-password, issue-token, ensure-admin, deactivate, activate,
+revoke-token."""
 
 from __future__ import annotations
 
@@ -15,8 +16,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from channels.console import cli
 from channels.console.security import token_hash, verify_password
 from core.db import make_engine, make_session_factory, session_scope
-from handoff.models import Adviser
-from tests.console.conftest import login
+from handoff.models import Adviser, AuditEntry
+from tests.console.conftest import add_adviser, login
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -130,3 +131,68 @@ def test_module_entry_point(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "Konto 'berta' (adviser) angelegt." in done.stdout
+
+
+def test_deactivate_ends_sessions_and_refuses_login_and_token(
+    db_url: str, factory: sessionmaker[Session], client: TestClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from channels.console.accounts import issue_token
+
+    add_adviser(factory, "berta")
+    with session_scope(factory) as s:
+        bearer = {"Authorization": f"Bearer {issue_token(s, 'berta')}"}
+    assert login(client, "berta").status_code == 303
+    copied = client.cookies.get("console_session")
+    assert run(db_url, "deactivate", "berta") == 0
+    assert "deaktiviert" in capsys.readouterr().out
+    assert client.get("/", follow_redirects=False).status_code == 303
+    client.cookies.set("console_session", copied)
+    assert client.get("/", follow_redirects=False).status_code == 303
+    assert login(client, "berta").status_code == 401
+    assert client.get("/api/v1/handoffs", headers=bearer).status_code == 401
+    berta = account(factory, "berta")
+    assert berta and not berta.active
+
+    assert run(db_url, "activate", "berta") == 0
+    assert "aktiviert" in capsys.readouterr().out
+    client.cookies.clear()
+    assert login(client, "berta").status_code == 303
+    assert client.get("/", follow_redirects=False).status_code == 200
+    assert run(db_url, "deactivate", "niemand") == 1 and run(db_url, "activate", "niemand") == 1
+    assert "gibt es nicht" in capsys.readouterr().err
+
+
+def test_revoke_token(db_url: str, factory: sessionmaker[Session], client: TestClient,
+                      capsys: pytest.CaptureFixture[str]) -> None:
+    run(db_url, "create-user", "berta")
+    run(db_url, "issue-token", "berta")
+    token = capsys.readouterr().out.strip().splitlines()[-1]
+    assert client.get("/api/v1/handoffs", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    assert run(db_url, "revoke-token", "berta") == 0
+    assert "widerrufen" in capsys.readouterr().out
+    assert client.get("/api/v1/handoffs", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    berta = account(factory, "berta")
+    assert berta and berta.api_token_hash is None and berta.active
+    assert run(db_url, "revoke-token", "niemand") == 1
+
+
+def test_set_password_ends_the_accounts_sessions(db_url: str, factory: sessionmaker[Session], client: TestClient,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    add_adviser(factory, "berta")
+    assert login(client, "berta").status_code == 303
+    copied = client.cookies.get("console_session")
+    assert run(db_url, "set-password", "berta", "--password-stdin", stdin="noch-ein-passwort\n",
+               monkeypatch=monkeypatch) == 0
+    client.cookies.set("console_session", copied)
+    assert client.get("/", follow_redirects=False).status_code == 303
+
+
+def test_account_changes_are_audited(db_url: str, factory: sessionmaker[Session]) -> None:
+    add_adviser(factory, "berta")
+    for command in ("deactivate", "activate", "revoke-token"):
+        assert run(db_url, command, "berta") == 0
+    with session_scope(factory) as s:
+        entries = [(e.action, e.adviser_id) for e in s.scalars(select(AuditEntry).order_by(AuditEntry.id))]
+    berta = account(factory, "berta")
+    assert berta and entries == [("account_deactivated", berta.id), ("account_activated", berta.id),
+                                 ("token_revoked", berta.id)]

@@ -48,7 +48,7 @@ def post(client: TestClient, handoff_id: int, action: str, data: dict | None = N
 def test_inbox_lists_open_handoffs_with_filters(adviser_client: TestClient, factory: sessionmaker[Session]) -> None:
     old = add_handoff(factory, "c-old", topic="Ausbildung Pflege", minutes_ago=45, channel="telegram")
     new = add_handoff(factory, "c-new", topic="Studium oder Ausbildung", minutes_ago=2, reason="fallback")
-    done = add_handoff(factory, "c-done", topic="Pflege", status="closed")
+    done = add_handoff(factory, "c-done", topic="Pflege", status="closed", assigned_to="berta")
     page = adviser_client.get("/").text
     assert f"Übergabe #{old}" in page and f"Übergabe #{new}" in page and f"Übergabe #{done}" not in page
     assert page.index(f"Übergabe #{old}") < page.index(f"Übergabe #{new}")  # longest waiting first
@@ -234,17 +234,21 @@ def test_export_json(adviser_client: TestClient, factory: sessionmaker[Session])
     assert "export" in audits(factory, hid)
 
 
-def test_other_adviser_can_take_over(client: TestClient, factory: sessionmaker[Session]) -> None:
+def test_an_admin_can_take_over(client: TestClient, factory: sessionmaker[Session]) -> None:
     add_adviser(factory, "berta")
     add_adviser(factory, "carla")
+    add_adviser(factory, "chefin", role="admin")
     hid = add_handoff(factory)
     login(client, "berta")
     post(client, hid, "assign")
     client.cookies.clear()
-    login(client, "carla")
+    login(client, "carla")  # need-to-know: another adviser's case is not even shown to carla
+    assert client.get(f"/handoffs/{hid}").status_code == 404
+    client.cookies.clear()
+    login(client, "chefin")
     assert "Mir zuweisen" in client.get(f"/handoffs/{hid}").text
     post(client, hid, "assign")
-    assert load(factory, hid).assigned_to == adviser_id(factory, "carla")
+    assert load(factory, hid).assigned_to == adviser_id(factory, "chefin")
 
 
 def test_static_files_and_health(client: TestClient) -> None:

@@ -39,7 +39,8 @@ def test_defaults_and_generated_secret_is_kept(tmp_path: Path) -> None:
     first = ConsoleSettings.from_env({}, secret_file=key)
     assert key.exists() and stat.S_IMODE(key.stat().st_mode) == 0o600
     assert ConsoleSettings.from_env({}, secret_file=key).secret_key == first.secret_key
-    assert first.rasa_url == "http://127.0.0.1:5005" and first.secure_cookies is False
+    assert first.rasa_url == "http://127.0.0.1:5005" and first.secure_cookies is None  # auto
+    assert first.idle_timeout == 1800 and first.session_max_age == 28800 and first.trusted_proxies == ""
     assert first.inbound_token is None and first.port == 8000 and first.auto_setup is True
 
 

@@ -71,6 +71,15 @@ def test_text_that_looks_like_html_or_sql_is_answered_and_escaped(fake: FakeTele
     assert all(m["parse_mode"] == "HTML" for m in fake.sent_messages(chat))  # accepted by the fake's HTML parser
 
 
+def test_a_message_over_4000_characters_is_forwarded_and_answered_by_the_rest_channel(
+    fake: FakeTelegram, bridge: Bridge,
+) -> None:
+    chat = new_chat()
+    fake.user_text(chat, "Ich habe eine Frage zur Ausbildung. " * 112)  # 4,032 characters: Telegram allows 4,096
+    sent = wait_text(fake, chat, "über 4.000 Zeichen")
+    assert "kürzeren Teilen" in shown(sent[-1])
+
+
 def test_stickers_photos_and_voice_get_a_please_write_text(fake: FakeTelegram, bridge: Bridge) -> None:
     chat = new_chat()
     fake.user_sticker(chat)
