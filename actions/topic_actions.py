@@ -25,7 +25,7 @@ ARTICLE_BY_INTENT = {
     "ask_parents_info": "eltern",
     "ask_why_ausbildung": "warum_ausbildung",
     "ask_training_problems": "abbruch_vermeiden",
-    "ask_discrimination": "abbruch_vermeiden",  # after ask_training_problems: related_buttons takes the first
+    "ask_discrimination": "diskriminierung",
 }
 LANGUAGE_WORDS = ("deutsch", "sprache", "sprech", "language", "english", "englisch", "gefluechtet", "fluecht")
 

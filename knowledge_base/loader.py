@@ -25,6 +25,7 @@ from knowledge_base import schemas
 from knowledge_base.gazetteer import GazetteerError, read_gazetteer
 from knowledge_base.models import (
     Article,
+    ArticleExample,
     FundingAmount,
     FundingProgram,
     InterestField,
@@ -63,6 +64,7 @@ class Content:
     interests: schemas.InterestsFile
     funding: schemas.FundingFile
     articles: schemas.ArticlesFile
+    faq: dict[str, schemas.FaqFile]  # file name (faq/<area>.yml) → its articles
     minimum_pay: schemas.MinimumPayFile
     places: list[schemas.PlaceRow]
     place_aliases: schemas.PlaceAliasesFile
@@ -150,6 +152,7 @@ def read_content(content_dir: Path = CONTENT_DIR) -> Content:
         interests=_validate(schemas.InterestsFile, content_dir / "interests.yml"),
         funding=_validate(schemas.FundingFile, content_dir / "funding.yml"),
         articles=_validate(schemas.ArticlesFile, content_dir / "articles.yml"),
+        faq={f"faq/{p.name}": _validate(schemas.FaqFile, p) for p in sorted((content_dir / "faq").glob("*.yml"))},
         minimum_pay=_validate(schemas.MinimumPayFile, content_dir / "minimum_pay.yml"),
         places=_read_places(content_dir / "plz_de.csv"),
         place_aliases=_validate(schemas.PlaceAliasesFile, content_dir / "place_aliases.yml"),
@@ -242,11 +245,19 @@ def check_references(c: Content) -> None:
                 raise ContentError(
                     "interests.yml", f"KldB-Gruppe {code} fehlt in kldb_areas.yml", f"interests[{n}]", "kldb2"
                 )
-    known = {p.key for p in c.funding.programs} | {a.key for a in c.articles.articles}
+    article_keys = [a.key for a in c.articles.articles] + [a.key for f in c.faq.values() for a in f.articles]
+    for dupe in _duplicates(article_keys):
+        raise ContentError("faq/", f"Artikel-Schlüssel '{dupe}' doppelt (articles.yml und faq/*.yml)", None, "key")
+    known = {p.key for p in c.funding.programs} | set(article_keys)
     for n, article in enumerate(c.articles.articles, start=1):
         for ref in article.related:
             if ref not in known:
                 raise ContentError("articles.yml", f"unbekannter Verweis '{ref}'", f"articles[{n}]", "related")
+    for fname, faq in c.faq.items():
+        for n, item in enumerate(faq.articles, start=1):
+            for ref in item.related:
+                if ref not in known:
+                    raise ContentError(fname, f"unbekannter Verweis '{ref}'", f"articles[{n}] ({item.key})", "related")
     for bibb in c.bibb.ausbildungsberufe:
         if bibb.kldb5[:2] not in area_codes:
             raise ContentError("kldb_areas.yml", f"Berufshauptgruppe {bibb.kldb5[:2]} fehlt", None, "areas")
@@ -457,9 +468,23 @@ def load_content(session: Session, content: Content) -> LoadReport:
     articles = []
     for a in content.articles.articles:
         values = a.model_dump()
-        values["source_url"] = str(a.source_url)
+        values.update(source_url=str(a.source_url), next_step=None, next_url=None)
         articles.append(values)
+    for faq in content.faq.values():
+        for item in faq.articles:
+            values = item.model_dump(exclude={"examples", "answer"})
+            values.update(topic=faq.area, summary=item.answer, body="", source_url=str(item.source_url),
+                          next_url=str(item.next_url) if item.next_url else None)
+            articles.append(values)
     t["article"] = sync_rows(session, Article, ["key"], articles)
+    article_ids = dict(session.execute(select(Article.key, Article.id)).all())
+    examples = [
+        dict(article_id=article_ids[item.key], position=i, text=text)
+        for faq in content.faq.values()
+        for item in faq.articles
+        for i, text in enumerate(item.examples)
+    ]
+    t["article_example"] = sync_rows(session, ArticleExample, ["article_id", "position"], examples)
     mp = content.minimum_pay
     pay = [
         dict(

@@ -117,6 +117,26 @@ class Article(SourcedMixin, Base):
     summary: Mapped[str] = mapped_column(Text)
     body: Mapped[str] = mapped_column(Text)
     related: Mapped[list[str]] = mapped_column(JSON, default=list)
+    next_step: Mapped[str | None] = mapped_column(String(80))  # FAQ articles: the concrete next step …
+    next_url: Mapped[str | None] = mapped_column(String(500))  # … and where it happens
+
+    examples: Mapped[list[ArticleExample]] = relationship(
+        back_populates="article", order_by="ArticleExample.position", cascade="all, delete-orphan"
+    )
+
+
+class ArticleExample(Base):
+    """How people ask for an article (FAQ): the examples that recognising the question learns from."""
+
+    __tablename__ = "article_example"
+    __table_args__ = (UniqueConstraint("article_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("article.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int]
+    text: Mapped[str] = mapped_column(Text)
+
+    article: Mapped[Article] = relationship(back_populates="examples")
 
 
 class MinimumTrainingPay(SourcedMixin, Base):

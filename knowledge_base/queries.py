@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from knowledge_base.models import (
     Article,
+    ArticleExample,
     FundingProgram,
     InterestField,
     MinimumTrainingPay,
@@ -50,6 +51,16 @@ def interest_field(session: Session, key: str) -> InterestField | None:
 def interest_fields(session: Session) -> list[InterestField]:
     """All fields of interest, alphabetically by label."""
     return list(session.scalars(select(InterestField).order_by(InterestField.label)))
+
+
+def faq_examples(session: Session) -> list[tuple[str, str]]:
+    """(article key, example question) of every FAQ article, in content order."""
+    rows = session.execute(
+        select(Article.key, ArticleExample.text)
+        .join(ArticleExample, ArticleExample.article_id == Article.id)
+        .order_by(Article.key, ArticleExample.position)
+    )
+    return [(key, text) for key, text in rows]
 
 
 def article(session: Session, key: str) -> Article | None:

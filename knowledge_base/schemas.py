@@ -122,7 +122,7 @@ class FundingFile(Strict):
 
 Topic = Literal[
     "teilzeit", "verguetung", "ausland", "studium", "orientierung", "beratung", "unterstuetzung", "eltern",
-    "attraktivitaet",
+    "attraktivitaet", "krise", "schutz",
 ]
 
 
@@ -137,6 +137,35 @@ class ArticleRow(Sourced):
 
 class ArticlesFile(Strict):
     articles: list[ArticleRow]
+
+
+FaqArea = Literal["bewerbung", "vertrag_start", "rechte_pflichten", "pruefungen", "geld_leben", "wege", "grundlagen"]
+MAX_ANSWER_LINES = 8  # one chat bubble
+
+
+class FaqArticleRow(Sourced):
+    """A question of the training lifecycle, answered in one chat bubble; ``examples`` are how people ask it
+    (training data for recognising the question, never shown)."""
+
+    key: str = Key
+    title: str = NonEmpty
+    answer: str = NonEmpty
+    next_step: str = Field(min_length=1, max_length=40)
+    next_url: HttpUrl | None = None
+    examples: list[str] = Field(min_length=3)
+    related: list[str] = Field(default_factory=list)
+
+    @field_validator("answer")
+    @classmethod
+    def _fits_a_bubble(cls, value: str) -> str:
+        if len(value.splitlines()) > MAX_ANSWER_LINES:
+            raise ValueError(f"höchstens {MAX_ANSWER_LINES} Zeilen")
+        return value
+
+
+class FaqFile(Strict):
+    area: FaqArea
+    articles: list[FaqArticleRow]
 
 
 class PayRate(Strict):

@@ -140,3 +140,38 @@ def test_failed_write_rolls_back_everything(tmp_path: Path) -> None:
         raise RuntimeError("crash after writing")
     with session_scope(factory) as s:
         assert s.scalar(select(func.count()).select_from(Occupation)) == 0
+
+
+# --- FAQ articles (knowledge_base/content/faq/*.yml) -------------------------------------------------------------
+
+
+def test_faq_articles_are_loaded_with_source_stand_next_step_and_examples(session) -> None:  # type: ignore[no-untyped-def]
+    from knowledge_base import queries
+
+    faq = list(session.scalars(select(Article).where(Article.next_step.is_not(None))))
+    assert len(faq) >= 80
+    areas = {a.topic for a in faq}
+    assert areas == {"bewerbung", "vertrag_start", "rechte_pflichten", "pruefungen", "geld_leben", "wege",
+                     "grundlagen"}
+    for article in faq:
+        assert article.source_url.startswith("https://") and article.stand and article.source_name
+        assert 1 <= len(article.summary.splitlines()) <= 8, article.key
+        assert len(article.examples) >= 3, article.key
+    examples = queries.faq_examples(session)
+    assert len(examples) >= 3 * len(faq)
+    assert ("vertrag_probezeit", queries.article(session, "vertrag_probezeit").examples[0].text) in examples
+
+
+def test_a_faq_answer_longer_than_a_chat_bubble_is_rejected(content_copy: Path) -> None:
+    path = content_copy / "faq" / "vertrag_start.yml"
+    _edit(path, lambda d: d["articles"][1].update(answer="\n".join(f"Zeile {i}" for i in range(9))))
+    with pytest.raises(ContentError) as info:
+        read_content(content_copy)
+    assert info.value.file == "vertrag_start.yml" and info.value.field_name == "answer"
+    assert info.value.row is not None and info.value.row.startswith("articles[2]")
+
+
+def test_a_faq_key_that_exists_twice_is_rejected(content_copy: Path) -> None:
+    _edit(content_copy / "faq" / "grundlagen.yml", lambda d: d["articles"][0].update(key="teilzeitausbildung"))
+    with pytest.raises(ContentError, match="teilzeitausbildung"):
+        read_content(content_copy)

@@ -1,0 +1,60 @@
+"""Help first for messages in crisis (intent ``crisis``; recognised by DIET and the safety net
+``rasa_plugins/safety.py``): a caring sentence, the free help numbers from the knowledge base (article
+``krisenhilfe``, with source and Stand), and the offer of a human adviser with when one can answer.
+
+If the knowledge base cannot be read, the numbers still go out (``utter_crisis_fallback``): a person in crisis never
+gets "technical problem" instead of help.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions import render
+from actions.kb import kb_session
+from handoff import office_hours
+from knowledge_base import queries
+
+log = logging.getLogger(__name__)
+
+CRISIS_ARTICLE = "krisenhilfe"
+
+
+class ActionCrisisHelp(Action):
+    def name(self) -> str:
+        return "action_crisis_help"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        dispatcher.utter_message(response="utter_crisis_intro")
+        try:
+            with kb_session() as session:
+                article = queries.article(session, CRISIS_ARTICLE)
+                if article is None:
+                    raise LookupError(CRISIS_ARTICLE)
+                text = "\n".join([article.summary, article.body,
+                                  render.source_line(article.source_name, article.source_url, article.stand)])
+        except Exception:  # noqa: BLE001 - the numbers must reach the person whatever failed
+            log.exception("crisis article unavailable; sending the fallback numbers (conversation %s)",
+                          tracker.sender_id)
+            dispatcher.utter_message(response="utter_crisis_fallback")
+        else:
+            dispatcher.utter_message(text=text)
+        try:
+            when = office_hours.opening_wording(office_hours.now())
+        except Exception:  # noqa: BLE001 - the offer goes out without the time
+            log.exception("office hours unavailable")
+            when = "zu den Sprechzeiten"
+        dispatcher.utter_message(response="utter_crisis_handoff", when=_when(when))
+        return []
+
+
+def _when(wording: str) -> str:
+    """``jetzt`` → "jetzt gleich", otherwise "ab …" as the office hours say ("morgen ab 9 Uhr")."""
+    return "jetzt gleich" if wording == "jetzt" else wording

@@ -1,0 +1,209 @@
+"""Recognising messages that need a human first: crisis (suicidal thoughts, self-harm, violence or abuse at home or
+at work, acute distress) and discrimination.
+
+This is a safety net that does not depend on the statistical NLU: the Rasa component
+``rasa_plugins.safety_component.SafetyOverride`` (last in bot/config.yml) sets the intent ``crisis`` or
+``ask_discrimination`` with confidence 1.0 when a pattern below matches, so that the crisis reply wins over every
+other intent and over an active form. DIET also learns both intents from examples (nlu_data/safety.yml); the
+patterns catch what it misses.
+
+How the patterns are written: on a folded text (lower case, ä/ae → a, ö/oe → o, ü/ue → u, ß → ss, letters repeated
+three or more times once, punctuation → `` | `` so that a pattern can require the end of a clause). They are
+linear (no nested quantifiers; input cut at ``MAX_CHARS``). They aim at first-person or reported harm
+("er schlägt mich", "meine Freundin wird angefasst") and avoid idioms ("das bringt mich um", "ich könnte ihn
+töten", "die Prüfung lief schlecht"). They were written from ``tests/nlu/dev/`` and the authors' own examples;
+the held-out sets in ``tests/nlu/heldout/`` only measure them.
+
+Standard library only: runs inside the Rasa server (Python 3.10) and is tested from the application side.
+"""
+
+from __future__ import annotations
+
+import re
+
+CRISIS = "crisis"
+DISCRIMINATION = "ask_discrimination"
+MAX_CHARS = 2000  # the decisive words of a crisis message are not hidden behind 2,000 characters of text
+
+_FOLD = str.maketrans({"ä": "a", "ö": "o", "ü": "u", "ß": "ss", "é": "e", "è": "e", "á": "a", "à": "a"})
+_REPEATS = re.compile(r"(\w)\1{2,}")
+_PUNCT = re.compile(r"[.!?;:…]+|,")
+_NOT_WORD = re.compile(r"[^\w|]+")
+_SPACES = re.compile(r"\s+")
+
+ME = r"(?:mich|mi|mir)"
+I = r"(?:ich|i|ick|ik)"  # noqa: E741 - the pronoun
+NOT = r"(?:nicht|nich|net|nit|nimmer|nimma|ned)"
+DEGREE = r"(?:(?:einfach|echt|wirklich|so|voll|total|gar|ganz|halt|eh|auch|langsam)\s)*"
+CLAUSE_END = r"(?:\s\||$|\s(?:und|ich|i|alles|echt|mehr|so)\b)"
+
+_CRISIS_PATTERNS = [
+    # suicidal thoughts
+    r"\b(?:suizid|selbstmord|freitod|lebensmud|suicid|suicide|kill myself|want to die)",
+    rf"\bbringe?\s{ME}\s(?:\w+\s){{0,2}}um\b",
+    rf"\b{ME}\s(?:selbst\s|einfach\s|jetzt\s)?(?:umbringen|umzubringen|toten|erhangen|aufhangen|vergiften|erschiessen)",
+    r"\b(?:mein|mir\sdas|das)\sleben\s(?:zu\s)?(?:beenden|nehmen)",
+    rf"\b{NOT}\s(?:mehr\s)?(?:leben|lebn|existieren|aufwachen)\s(?:will|mochte|mag|wollen)\b",
+    rf"\b(?:will|mochte|mag|mocht|wurd|wurde|werde)\s(?:\w+\s)?{NOT}\smehr\s(?:leben|lebn|da\ssein|existieren|aufwachen|hier\ssein)",
+    r"\b(?:will|mochte|mocht|wunsch\w*)\s(?:\w+\s){0,2}(?:sterben|tot\ssein|tot)\b",
+    r"\blieber\stot\b|\bnie\s(?:mehr|wieder)\saufwachen\b|\babschiedsbrief",
+    r"\bbesser\s(?:wenn|wen|wan)\s(?:ich|i)\s(?:\w+\s)?(?:nicht|nich|net)\smehr\s(?:da|hier|leben|lebe|lebte)\b",
+    r"\bleben\s(?:hat|macht|ergibt)\s(?:\w+\s)?keinen\ssinn",
+    r"\bkeinen?\s(?:sinn|bock|lust|kraft|grund)\smehr\s(?:zu\sleben|am\sleben|auf\s(?:das\s|mein\s|dieses\s)?leben|zum\sleben)",
+    r"\b(?:seh|sehe|hab|habe|gibt|gibts)\s(?:\w+\s)?keinen?\s(?:sinn|ausweg)\smehr\b",
+    r"\bkeinen?\sausweg\smehr\b|\balles\s(?:ist\s)?(?:so\s)?sinnlos\b",
+    r"\b(?:will|mochte|werde)\s(?:einfach\s)?(?:alles|allem)\s(?:ein\s)?(?:ende|beenden)\b|\bein\sende\s(?:machen|setzen)\b",
+    r"\b(?:von\s(?:der|einer)\sbrucke|vor\s(?:den|einen)\szug|vom\sdach|aus\sdem\sfenster)\s(?:\w+\s)?(?:spring|werf|leg)",
+    r"\b(?:alle|ganze\spackung|ne\spackung|eine\spackung|die\sganzen)\s(?:meine\s)?(?:tabletten|pillen)\b",
+    r"\b(?:niemand|keiner)\s(?:wurde|wird|wurd|tat)\smich\svermissen\b|\bohne\smich\sbesser\sdran\b",
+    r"\b(?:nicht|nie)\s(?:mehr|wieder)\saufzuwachen\b|\bmorgen\snoch\saufwachen\b",
+    r"\btabletten\s(?:gesammelt|gehortet|gebunkert)|\bwie\sviele\s(?:tabletten|pillen)\s(?:\w+\s){0,3}(?:braucht|muss|sterben|tot)",
+    r"\bsich\s(?:selbst\s)?(?:etwas|was|wat)\san(?:zu)?tun\b|\bsich\s(?:selbst\s)?(?:umbringen|umzubringen|das\sleben\s(?:zu\s)?nehmen)",
+    r"\b(?:steh|stehe|sitz|sitze)\s(?:\w+\s){0,2}(?:auf|an)\s(?:der|einer|dem|den)\s(?:brucke|dach|gleis\w*|klippe|bahnsteigkante)\b",
+    r"\bweg\sfur\simmer\b|\bfur\simmer\s(?:weg|einschlafen|verschwinden)\b",
+    r"\babschieds(?:brief|nachricht|video|text)\w*",
+    r"\b(?:uberlegt|geplant|plane|plan)\s(?:\w+\s){0,3}wie\sich\ses\s(?:mache|beende|tue|tu)\b",
+    # broader wording (second development set)
+    r"\b(?:unalive|kms|kill\smyself|hurt\smyself|end\sit\sall)\b|\bbringt\ssich\sum\b",
+    r"\bsich\s(?:\w+\s){0,2}(?:erschiessen|erhangen|aufhangen|vergiften)\b|\bsich\s(?:heute\s)?das\sleben\snimmt\b",
+    r"\bnicht\smehr\s(?:lang\s|lange\s)?(?:da|hier)\s(?:bin|sein|ist|bin\swenn)\b|\bbald\snicht\smehr\s(?:da|hier)\b",
+    r"\b(?:einfacher|besser)\s(?:dran\s)?ohne\smich\b|\bsterben\s(?:mochte|will|mocht|wollen)\b",
+    r"\bder\sletzte\stag\b|\b(?:bald|ab\smorgen|dann|morgen)\s(?:ist\s)?(?:eh\s)?(?:alles|es)\svorbei\b",
+    r"\baufhoren\szu\sexistieren\b|\bseil\s(?:\w+\s){0,3}(?:schrank|liegen|bereit)\b|\bmethode\szu\ssterben\b",
+    r"\balle\sauf\seinmal\b|\b(?:paracetamol|ibus?|schlaftabletten)\b(?:\s\w+){0,8}\s(?:zu\sviel|aufwacht|aufwach|sterben)\b",
+    r"\b(?:ibus|tabletten|pillen)\sgenommen\b(?:\s\w+){0,5}\saufwach",
+    r"\bsammel\w*\s(?:\w+\s){0,3}tabletten\b|\bverschenkt\s(?:\w+\s){0,3}sachen\b",
+    r"\bschneide\s(?:mich|mir)\b|\b(?:wieder|absichtlich|selber|selbst)\s(?:\w+\s)?geschnitten\b|\bhab\s(?:wieder\s)?geschnitten\b|"
+    r"\bklinge\b|\bschnittwunden|\bfrischen\sschnitten|"
+    r"\brasierklingen|\bnarben\b",
+    r"\bverletz\w*\s(?:mich|sich)\sselbst\b|\bmir\s(?:\w+\s){0,3}(?:wehgetan|weh\sgetan)\b|\bsv\sdruck\b|\bruckfall\b",
+    r"\b(?:mich|mir|sich)\s(?:\w+\s){0,3}(?:verbrenne|verbrannt|aufkratzen|aufgekratzt|blutig)\b|\bbis\ses\sblutet\b",
+    r"\bbis\s(?:die\s)?(?:knochel|haut)\s(?:aufplatz|blut)\w*|\bbis\ses\s(?:in\smeinem\skopf\s)?ruhig\swird\b",
+    r"\b(?:gibt|gibts)\s(?:es\s)?(?:schlage|prugel|haue)\b|\b(?:schlage|prugel)\b",
+    r"\b(?:schliess\w*|sperr\w*)\s(?:mich|uns|sie)\s(?:\w+\s){0,5}ein\b|\beingeschlossen\b|\beingesperrt\b|\bgefesselt\b",
+    r"\b(?:hits|hit|kicked|kicks|beats|touches|touched|abuses)\sme\b|\bblackmail\w*",
+    r"\b(?:messer|hammer|waffe|pistole)\s(?:\w+\s){0,2}bedroht\b|\babstechen\b|\bsticht\s\w+\sab\b|\bgedroht\s(?:mich|mir)\b",
+    r"\bohrfeige\w*|\bzusammen(?:geschlagen|getreten)\b|\bam\shals\sgepackt\b|\ban\sden\shaaren\s(?:gezogen|fest)",
+    r"\bheiraten\smuss\b|\bmuss\s(?:\w+\s){0,2}heiraten\b|\bzwangs(?:heirat|ehe)\w*|\bpass\s(?:versteckt|weggenommen|abgenommen)\b",
+    r"\bwirft\s(?:\w+\s){0,3}(?:nach\smir|an\sden\skopf)\b|\bam\skopf\sgetroffen\b|\bwo\smeine\sfamilie\swohnt\b",
+    r"\bmit\s(?:ihm|ihr|dem\schef)\s(?:schlafe|schlafen)\b|\bnudes?\b|\bpenis\b|\bvideos?\svon\smir\b|\bohne\st\s?shirt\b",
+    r"\bheimlich\sgefilmt\b|\bversteckte\skamera\b|\bans\sbein\sgefasst\b|\bgekusst\sobwohl\b|\bgezwungen\b|\bins\sgetrank\b",
+    r"\bsachen\smit\smir\b|\bkommt\snachts\sin\smein\szimmer\b|\bniemandem\ssagen\sdarf\b|\bunter\sden\srock\b",
+    r"\bwo\sich\s(?:heute?\s)?(?:schlafen|pennen|hin)\s(?:soll|kann)\b|\b(?:bin|sind)\s(?:von\szuhause\s)?abgehauen\b",
+    r"\bhau\sheute\snacht\sab\b|\bbreakdown\b|\bcant\sbreathe\b|\bhor\s(?:\w+\s){0,3}stimmen\b|\bbreche\s(?:\w+\s){0,2}zusammen\b",
+    r"\bnach\sjedem\sessen\b|\bnicht\smehr\skonnen\b|\bkeine\swohnung\smehr\b",
+    # self-harm
+    r"\b(?:ritz|ritze|ritzen|ritzt|geritzt|ritzte)\b|\bselbstverletz|\bsvv\b",
+    rf"\b{ME}\s(?:selbst\s)?(?:etwas|was|wat|wieder\swas)\san(?:zu)?tun\b",
+    rf"\b{ME}\s(?:selbst\s)?(?:weh\s?(?:zu\s)?tun|wehtun|verletzen|schneiden|verbrennen)\b",
+    r"\b(?:tu|tue)\s(?:ich\s)?mir\s(?:selbst\s|selber\s|wieder\s)?weh\b",
+    r"\b(?:arme?|pulsadern?|handgelenke?)\s(?:\w+\s)?(?:aufschneiden|aufgeschnitten|ritzen|geschnitten)",
+    # acute distress
+    rf"\b{I}\s(?:will|kann|mag|schaff|schaffs|pack|packs)\s(?:das\s|es\s|alles\s)?{DEGREE}{NOT}\s(?:mehr|mer){CLAUSE_END}",
+    r"\b(?:schlaf|schlafe|penn|penne)\s(?:\w+\s){0,4}(?:draussen|auf\sder\sstrasse|im\spark|unter\sder\sbrucke)\b|\bobdachlos",
+    r"\b(?:ess|esse)\s(?:\w+\s){0,3}kaum\snoch\b|\b(?:kotz|kotze)\s(?:alles|immer|danach)",
+    rf"\b(?:halt|halte|ertrag|ertrage)\s(?:es|das|dat|alles)\s(?:alles\s|hier\s|so\s)?{DEGREE}{NOT}\smehr\saus\b",
+    r"\bpanikattack",
+    # violence at home or at work
+    rf"\b(?:schlagt|schlug|schlagen|verprugelt|prugelt|tritt|trat|wurgt|wurgte|ohrfeigt|schubst|boxt|haut)\s{ME}\b(?!\s(?:\w+\s)?um\b)",
+    rf"\b{ME}\s(?:\w+\s){{0,5}}(?:geschlagen|verprugelt|misshandelt|getreten|gewurgt|eingesperrt|angegriffen|geohrfeigt|geschubst|gestossen)\b",
+    r"\b(?:mir|ihr|ihm)\s(?:\w+\s)?eine\s(?:geknallt|gescheuert|gehauen|runtergehauen|verpasst|reingehauen)\b",
+    r"\bbringt\s(?:mich|dich|sie)\sum\s(?:\|\s)?wenn\b",
+    rf"\b{I}\s(?:werde|wurde|werd|wurd|bin)\s(?:\w+\s){{0,3}}(?:geschlagen|verprugelt|misshandelt|getreten|eingesperrt|bedroht|angegriffen)\b",
+    r"\b(?:schlagt|schlagen|verprugelt|misshandelt)\s(?:\w+\s){0,2}(?:meine?|meinen|uns)\s(?:freundin|schwester|bruder|mutter|mama|kinder|sohn|tochter)\b",
+    r"\b(?:er|sie|bruder|schwester|freundin|freund|mutter|mama|kind|kinder|tochter|sohn|kollegin|kollege)\s(?:wird|wurde|werden|wurden)\s"
+    r"(?:\w+\s){0,3}(?:geschlagen|verprugelt|misshandelt|missbraucht|eingesperrt|bedroht|angefasst|begrapscht)\b",
+    r"\bgewalt\b(?:\s\w+){0,6}\s(?:zuhause|zu\shause|daheim|familie|vater|papa|mutter|mama|eltern|stiefvater|freund|chef|ausbilder|meister|betrieb|arbeit|kollegen?)\b",
+    r"\b(?:zuhause|zu\shause|daheim|vater|papa|mutter|mama|eltern|stiefvater|chef|ausbilder|meister)\s(?:\w+\s){0,6}gewalt\b",
+    rf"\b(?:bedroht|droht)\s{ME}\b(?!\s(?:\w+\s)?mit\s(?:der\s|einer\s)?(?:kundigung|abmahnung|rauswurf|entlassung|kundigen))",
+    r"\bangst\s(?:vor|das)\s(?:meinem|meiner|mein|meinen)\s(?:vater|papa|mutter|mama|stiefvater|stiefmutter|eltern|freund)\b",
+    # sexual harassment and abuse
+    r"\b(?:fasst|fasste|fassen|grapscht|grabscht|betatscht|begrapscht|begrabscht|befummelt|fummelt)\s(?:\w+\s)?(?:mich|mir|sie|ihr)\b",
+    r"\b(?:mich|mir|sie|ihr)\s(?:\w+\s){0,6}(?:angefasst|begrapscht|begrabscht|betatscht|befummelt)\b",
+    r"\bgegen\s(?:meinen|ihren|seinen)\swillen\b|\bzwingt\s(?:mich|sie|ihn)\szu\s(?:sachen|dingen|sex)",
+    r"\bnachts\s(?:\w+\s){0,3}(?:nicht|nie)\sin\sruhe\b|\b(?:nicht|nie)\sin\sruhe\s(?:\w+\s){0,2}nachts\b",
+    r"\bwenn\s(?:ich|sie)\snicht\smit\s(?:ihm|ihr)\s(?:ausgehe|ausgeht|schlafe|schlaft|ins\sbett)",
+    r"\bsexuel\w*\s(?:ubergriff|missbrauch|gewalt|bedrang|notig)",
+    r"\b(?:ubergriffig|missbraucht|missbrauch|vergewaltig\w*|nacktbild\w*|nacktfoto\w*)\b",
+    r"\banzugliche?\w*\s(?:spruche|kommentare|bemerkungen|nachrichten|fotos|bilder)",
+]
+
+_DISCRIMINATION_PATTERNS = [
+    r"\bdiskrimin|\brassis|\bfremdenfeind|\bbenachteiligt\s(?:wegen|weil)\b|\bbelastig\w*|\bsexistisch",
+    r"\bkopftuch\w*\s(?:\w+\s){0,4}(?:abgelehnt|absage|nicht\sgenommen|ablegen|abnehmen|ausziehen|verboten|nicht\serlaubt)",
+    r"\b(?:kanake|kanaken|scheiss\sauslander|auslander\sraus|nigger|n\swort)\b|\bhitler|\bnazi\w*",
+    r"\btypisch\s(?:muslim|turk|auslander|frau|madchen|jude|araber|pole|polin|rumane|rumanin|schwarz)\w*",
+    r"\b(?:als|wie\sein)\s(?:frau|madchen)\s(?:\w+\s){0,3}(?:nicht|nich|kein\w*)\s(?:genommen|eingestellt|gewollt|ernst\sgenommen)",
+    r"\b(?:nur|keine)\s(?:deutsche|manner|jungs|frauen)\s(?:\w+\s){0,2}(?:genommen|eingestellt|gesucht|gewollt)\b",
+]
+
+# A ground (origin, religion, gender …) alone is no complaint ("wegen meiner Behinderung in Teilzeit?", "Darf ich
+# mit 27 noch eine Ausbildung machen?"): it counts together with a word for unfair treatment in the same message.
+_GROUND = re.compile(
+    r"\b(?:herkunft|hautfarbe|religion|glauben|nachnamen?|akzent|behinderung|behindert\w*|rollstuhl|gehorlos|blind|"
+    r"epilepsie|diabetes|chronisch|geschlecht|sexualitat|nationalitat|migrationshintergrund|islam|muslim\w*|"
+    r"judisch\w*|jude|juden|christ\w*|schwul\w*|lesbisch\w*|trans|transgender|nicht\sbinar|queer|hijab|turban|"
+    r"kopftuch\w*|kippa|schwanger\w*|kinder\swill|kinderwunsch|frau\w*|madchen|junge|mannlich\w*|weiblich\w*|"
+    r"zu\salt|junger\w*|zwischen\s1\d\sund\s\d\d|auslander\w*|deutsch\w*\snamen|turkisch\w*|arabisch\w*|"
+    r"muttersprachler|schwarz\w*|roma|sinti|fluchtling\w*|geflucht\w*|rumanien|polen|syrien|afghanistan|"
+    r"typisch|religios\w*|beten|freund\soder\seine\sfreundin|afrikaner\w*|turken|turke|russ\w*|pole|polin|araber\w*|"
+    r"richtig\sdeutsch|deutsch\skann|geboren|staatsangehorigkeit|fasten|ramadan|kreuz|gebet\w*|homo\w*|gay|"
+    r"rollstuhlfahrer\w*|autis\w*|adhs|depression\w*|ubergewicht\w*|dick\w*|tattoo\w*|heimkind\w*|kinderheim|"
+    r"alleinerziehend\w*|hartz|burgergeld|dialekt|frauenberuf|mannerberuf|kita|pflege\w*|schwarze\w*|hautfarbe)\b")
+_TREATMENT = re.compile(
+    r"\b(?:abgelehnt|ablehnen|absage\w*|benachteilig\w*|beleidig\w*|nicht\sgenommen|nicht\seingestellt|gemobbt|"
+    r"mobb\w*|ausgelacht|lachen|lacht|behandel\w*|ungerecht|angemacht|beschimpf\w*|fertig\s?gemacht|ausgegrenzt|"
+    r"runtergemacht|lustig\sgemacht|nicht\sernst|keine\schance|rausgeworfen|rausgeschmissen|gekundigt|kundigen|"
+    r"abgewiesen|ausgeschlossen|diskrimin\w*|spruche|witze|nicht\sgewollt|nicht\sakzeptiert|nennt\smich|"
+    r"nennen\smich|gehoren\snicht|konnen\skein\w*|geht\snicht|nicht\sim\s\w+\sarbeiten|darf\s(?:\w+\s){0,4}"
+    r"(?:fragen|ablehnen|absagen|nicht)|weniger\s(?:\w+\s){0,3}als|nur\s(?:deutsche|manner|jungs|frauen)|"
+    r"suche\w*\sjemand|wollen\s(?:\w+\s){0,3}nicht|ist\snichts\sfur|dreckigsten|klau\w*|wie\sluft|"
+    r"alten\snamen|nicht\sso\szeigen|stellenanzeige|in\sder\sanzeige|im\s(?:vorstellungs)?gesprach\s(?:\w+\s){0,3}gefragt|"
+    r"(?:haben|hat|wurde|wurden)\s(?:\w+\s){0,3}(?:gesagt|gefragt)|\w*witze|\w*spruche|nimmt\skeine?|nehmen\skeine?|"
+    r"landet\seh|landen\seh|gefragt\sob|zwecklos|nicht\serwunscht|unerwunscht|darf\sich\snicht|durfen\snicht|"
+    r"bekomm\w*\s(?:\w+\s){0,2}weniger|verdien\w*\sweniger|anders\sals|keine\sausbildung\sfur|nicht\sgeeignet|"
+    r"beschwer\w*|ablehnung|gemieden|schikan\w*|verspott\w*|nachgemacht|imitier\w*|ignorier\w*)")
+
+# Soft signs of distress: one alone is an ordinary complaint ("alles zu viel mit der Berufsschule"), two together
+# ask for the crisis help.
+_SOFT = re.compile(
+    r"\b(?:weiss\s(?:einfach\s)?(?:nicht|nich)\smehr\sweiter|alles\s(?:\w+\s)?zu\sviel|so\sleer|keine\skraft\smehr|"
+    r"bin\s(?:\w+\s)?am\sende|hilfe\sbitte|bitte\shilfe|ganz\sallein|hab\sangst|habe\sangst|nur\snoch\sweinen|"
+    r"weine\s(?:\w+\s)?nur\snoch|kann\snicht\smehr\sschlafen|alles\s(?:ist\s)?kaputt|hasse\smich|schlaf\snicht\smehr|"
+    r"ess\snicht\smehr|fuhl\snix\smehr|fuhle\snichts\smehr|alles\sschwarz|verschwunden|nichts\smehr|"
+    r"angst\sdass|trau\smich\snicht|herz\srast|(?:krieg|kriege|bekomme|bekomm)\s(?:\w+\s)?keine\sluft|panik)\b")
+
+_CRISIS = [re.compile(p) for p in _CRISIS_PATTERNS]
+_DISCRIMINATION = [re.compile(p) for p in _DISCRIMINATION_PATTERNS]
+
+
+def fold(text: str) -> str:
+    """The text as the patterns see it."""
+    text = text[:MAX_CHARS].lower()
+    for pair, single in (("ae", "a"), ("oe", "o"), ("ue", "u")):
+        text = text.replace(pair, single)
+    text = text.translate(_FOLD)
+    text = _REPEATS.sub(r"\1", text)
+    text = _PUNCT.sub(" | ", text)
+    text = _NOT_WORD.sub(" ", text)
+    return _SPACES.sub(" ", text).strip()
+
+
+def classify(text: str) -> str | None:
+    """``CRISIS``, ``DISCRIMINATION`` or None. Crisis wins when both match."""
+    if not text:
+        return None
+    folded = fold(text)
+    if any(p.search(folded) for p in _CRISIS) or len(_SOFT.findall(folded)) >= 2:
+        return CRISIS
+    if any(p.search(folded) for p in _DISCRIMINATION):
+        return DISCRIMINATION
+    if _TREATMENT.search(folded) and _GROUND.search(folded):
+        return DISCRIMINATION
+    return None
+
+
+def matching(text: str) -> list[str]:
+    """The patterns that match (for explaining a decision in tests and logs without the text)."""
+    folded = fold(text)
+    return [p.pattern for p in (*_CRISIS, *_DISCRIMINATION, _GROUND, _TREATMENT, _SOFT) if p.search(folded)]

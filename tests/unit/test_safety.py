@@ -1,0 +1,121 @@
+"""Crisis and discrimination: the pattern safety net (rasa_plugins/safety.py) and the crisis help action.
+
+The recognition rates on the held-out sets (tests/nlu/heldout/) are measured through the whole NLU pipeline in
+tests/e2e/test_safety.py; here the rules of the matcher itself and the action."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from actions.safety_actions import ActionCrisisHelp
+from rasa_plugins.safety import CRISIS, DISCRIMINATION, classify, fold
+from tests.unit.test_actions import responses, run, tracker
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize("text", [
+    "Ich will nicht mehr leben",
+    "mir geht es richtig schlecht, ich will nicht mehr",
+    "ich will mir was antun",
+    "mein Ausbilder schlägt mich",
+    "Mein Ausbilder schlaegt mich",
+    "MEIN CHEF SCHLÄGT MICH!!!",
+    "hab mich wieder geritzt",
+    "ich bring mich um",
+    "meine Freundin sagt ihr Chef fasst sie an",
+    "ich halte das alles nicht mehr aus",
+])
+def test_crisis_is_recognised(text: str) -> None:
+    assert classify(text) == CRISIS
+
+
+@pytest.mark.parametrize("text", [
+    "Ich werde wegen meiner Herkunft im Betrieb benachteiligt",
+    "die haben mich wegen meinem Kopftuch abgelehnt",
+    "ein Kollege belästigt mich ständig mit Sprüchen",
+    "ich bekomme nur Absagen, weil ich Muslima bin",
+])
+def test_discrimination_is_recognised(text: str) -> None:
+    assert classify(text) == DISCRIMINATION
+
+
+@pytest.mark.parametrize("text", [
+    "die Prüfung lief schlecht",
+    "mein Handy ist kaputt",
+    "ich könnte meinen Bruder töten, der hat mein Ladekabel",
+    "Schlachter: muss man da Tiere töten?",
+    "ich sterbe vor Langeweile in der Berufsschule",
+    "die Hitze bringt mich um",
+    "das haut mich um",
+    "mein Akku war tot",
+    "mir geht es schlecht, kann ich mich krankmelden?",
+    "Mein Chef droht mir mit Kündigung",
+    "Ich trage ein Kopftuch, welche Berufe kommen für mich in Frage?",
+    "Kann ich wegen meiner Behinderung die Ausbildung in Teilzeit machen?",
+    "Sahne wird geschlagen, lernt man das als Konditor?",
+    "es tut mir weh, dass ich die Stelle nicht bekommen habe",
+    "",
+    "🙂🙂🙂",
+])
+def test_harmless_messages_do_not_trigger(text: str) -> None:
+    assert classify(text) is None
+
+
+def test_folding_handles_umlauts_repeats_and_punctuation() -> None:
+    assert fold("Ich KANN nicht mehrrrr!!! Schläääägt") == "ich kann nicht mehr | schlagt"
+
+
+def test_linear_time_on_adversarial_input() -> None:
+    """The patterns must not backtrack: huge and odd inputs are decided quickly (input is cut at 2,000)."""
+    for text in ("a" * 100_000, "mich " * 20_000, "ich will " * 10_000 + "nicht", "wegen meiner " * 8000,
+                 "ä" * 50_000, "!" * 50_000, "x|" * 30_000):
+        started = time.perf_counter()
+        classify(text)
+        assert time.perf_counter() - started < 0.5
+
+
+# --- the action ----------------------------------------------------------------------------------------------
+
+
+def _numbers(text: str) -> set[str]:
+    return {re.sub(r"\s", "", n) for n in re.findall(r"\b(?:0800(?:\s?\d){7}|116\s?\d{3}|112)\b", text)}
+
+
+@pytest.mark.usefixtures("actions_kb")
+def test_crisis_help_comes_with_sourced_numbers_and_the_offer_of_a_human() -> None:
+    msgs, events = run(ActionCrisisHelp(), tracker("ich will nicht mehr leben", "crisis"))
+    assert responses(msgs) == ["utter_crisis_intro", None, "utter_crisis_handoff"]
+    help_text = msgs[1]["text"]
+    assert {"08001110111", "08001110222", "116111", "112"} <= _numbers(help_text)
+    assert "Quelle:" in help_text and "Stand:" in help_text and "telefonseelsorge.de" in help_text
+    assert msgs[2]["when"]  # when an adviser can answer (also outside office hours)
+    assert events == []
+
+
+def test_without_the_knowledge_base_the_numbers_still_go_out(monkeypatch: pytest.MonkeyPatch,
+                                                             tmp_path: Path) -> None:
+    from actions import kb
+
+    monkeypatch.setenv("KB_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.sqlite3'}")  # no tables
+    kb.reset()
+    try:
+        msgs, _ = run(ActionCrisisHelp(), tracker("ich will nicht mehr leben", "crisis"))
+    finally:
+        kb.reset()
+    assert responses(msgs) == ["utter_crisis_intro", "utter_crisis_fallback", "utter_crisis_handoff"]
+    assert "utter_technical_problem" not in responses(msgs)
+
+
+def test_the_fallback_numbers_are_the_knowledge_bases() -> None:
+    """utter_crisis_fallback (domain, used only when the knowledge base fails) repeats the article's numbers."""
+    domain = yaml.safe_load((ROOT / "bot" / "domain" / "safety.yml").read_text(encoding="utf-8"))
+    fallback = " ".join(v["text"] for v in domain["responses"]["utter_crisis_fallback"])
+    articles = yaml.safe_load((ROOT / "knowledge_base" / "content" / "articles.yml").read_text(encoding="utf-8"))
+    article = next(a for a in articles["articles"] if a["key"] == "krisenhilfe")
+    assert _numbers(fallback) and _numbers(fallback) <= _numbers(article["summary"] + " " + article["body"])
