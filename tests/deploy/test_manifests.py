@@ -123,7 +123,10 @@ INTERNAL_URLS = [
     "/openapi.json", "/webhooks/rest/webhook/extra", "/telegram/webhook/extra",
 ]
 # the console's channel API (Rasa and the bridge call it inside the cluster) and its health check
-CONSOLE_INTERNAL_PREFIXES = ("/api/inbound", "/api/outbox", "/api/conversations", "/healthz")
+# The API documentation (/docs, /redoc, /openapi.json) needs a console login and is not routed by the Ingress either:
+# advisers use the JSON API, they do not need its documentation from outside.
+CONSOLE_INTERNAL_PREFIXES = ("/api/inbound", "/api/outbox", "/api/conversations", "/healthz", "/docs", "/redoc",
+                             "/openapi.json")
 # who may open a connection to each component's port
 ALLOWED_CALLERS = {
     "rasa": {INGRESS_CONTROLLER, "console", "telegram"},
