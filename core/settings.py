@@ -327,8 +327,12 @@ def _valid_secret(secret: str) -> bool:
 class StackSettings(_Section):
     """What ``make run`` wires together: the action server's port and the values Rasa's endpoints.yml reads."""
 
+    rasa_host: str = Field(protocol.LOOPBACK, validation_alias="RASA_HOST",
+                           description="address the Rasa server listens on (`0.0.0.0` only behind a reverse proxy)")
     rasa_port: int = Field(protocol.DEFAULT_RASA_PORT, ge=1, le=65535, validation_alias="RASA_PORT",
                            description="Rasa server port")
+    action_host: str = Field(protocol.LOOPBACK, validation_alias="ACTION_HOST",
+                             description="address the action server listens on (only Rasa calls it)")
     action_port: int = Field(protocol.DEFAULT_ACTION_PORT, ge=1, le=65535, validation_alias="ACTION_PORT",
                              description="action server port")
     action_server_url: str | None = Field(None, validation_alias="ACTION_SERVER_URL",
@@ -383,7 +387,9 @@ def shell_exports(environ: Mapping[str, str] | None = None) -> dict[str, str]:
     telegram_port = env.get("TELEGRAM_PORT") or str(protocol.DEFAULT_TELEGRAM_PORT)
     rasa_url = env.get("RASA_URL") or f"http://{protocol.LOOPBACK}:{stack.rasa_port}"
     values = {
+        "RASA_HOST": stack.rasa_host,
         "RASA_PORT": str(stack.rasa_port),
+        "ACTION_HOST": stack.action_host,
         "ACTION_PORT": str(stack.action_port),
         "ACTION_SERVER_URL": stack.actions_url,
         "TRACKER_DB_PATH": str(stack.tracker_db_path),

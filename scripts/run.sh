@@ -46,7 +46,8 @@ stop() {
 trap stop INT TERM EXIT
 
 # Request size limits (bytes, from core/settings.py): Sanic reads SANIC_REQUEST_MAX_SIZE, separately per process.
-SANIC_REQUEST_MAX_SIZE="$ACTION_REQUEST_MAX_SIZE" \
+# Internal services listen on loopback unless RASA_HOST / ACTION_HOST say otherwise (rasa_sdk reads SANIC_HOST).
+SANIC_REQUEST_MAX_SIZE="$ACTION_REQUEST_MAX_SIZE" SANIC_HOST="$ACTION_HOST" \
   .venv/bin/python -m rasa_sdk --actions actions --port "$ACTION_PORT" --endpoints bot/endpoints.yml > >(tee var/log/actions.log) 2>&1 &
 pids+=($!)
 .venv/bin/python -m channels.console > >(tee var/log/console.log) 2>&1 &
@@ -62,7 +63,7 @@ else
 fi
 SANIC_REQUEST_MAX_SIZE="$RASA_REQUEST_MAX_SIZE" PYTHONWARNINGS=ignore::DeprecationWarning \
   .venv-rasa/bin/rasa run --model models/bot.tar.gz --enable-api \
-  --auth-token="$RASA_TOKEN" --port "$RASA_PORT" \
+  --auth-token="$RASA_TOKEN" --interface "$RASA_HOST" --port "$RASA_PORT" \
   --endpoints bot/endpoints.yml --credentials bot/credentials.yml --cors "*" > >(tee var/log/rasa.log) 2>&1 &
 pids+=($!)
 

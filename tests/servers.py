@@ -168,7 +168,7 @@ def start_stack(
         "action server",
         [str(APP_PYTHON), "-m", "rasa_sdk", "--actions", "actions", "--port", str(action_port),
          "--endpoints", "bot/endpoints.yml"],
-        {**env, "SANIC_REQUEST_MAX_SIZE": limits["ACTION_REQUEST_MAX_SIZE"]},
+        {**env, "SANIC_REQUEST_MAX_SIZE": limits["ACTION_REQUEST_MAX_SIZE"], "SANIC_HOST": limits["ACTION_HOST"]},
         workdir / "actions.log",
         f"http://127.0.0.1:{action_port}/health",
     )
@@ -176,8 +176,8 @@ def start_stack(
         "rasa server",
         [
             str(RASA), "run", "--model", str(MODEL), "--enable-api", f"--auth-token={rasa_token}",
-            "--port", str(rasa_port), "--endpoints", endpoints, "--credentials", "bot/credentials.yml",
-            "--cors", "*",
+            "--interface", limits["RASA_HOST"], "--port", str(rasa_port), "--endpoints", endpoints,
+            "--credentials", "bot/credentials.yml", "--cors", "*",
         ],
         {**env, "SANIC_REQUEST_MAX_SIZE": limits["RASA_REQUEST_MAX_SIZE"]},
         workdir / "rasa.log",
