@@ -202,8 +202,3 @@ def classify(text: str) -> str | None:
         return DISCRIMINATION
     return None
 
-
-def matching(text: str) -> list[str]:
-    """The patterns that match (for explaining a decision in tests and logs without the text)."""
-    folded = fold(text)
-    return [p.pattern for p in (*_CRISIS, *_DISCRIMINATION, _GROUND, _TREATMENT, _SOFT) if p.search(folded)]
