@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -27,6 +28,24 @@ ARTICLE_BY_INTENT = {
     "ask_training_problems": "abbruch_vermeiden",
     "ask_discrimination": "diskriminierung",
 }
+_YEAR = re.compile(r"\b(20[1-4]\d)\b")
+_TRAINING_YEAR = re.compile(
+    r"\b(?:im\s)?(?:([1-4])\s?\.?|(erst|zweit|dritt|viert)\w*)\s(?:aus\w*|lehr)?\s?jahr", re.IGNORECASE)
+_ORDINALS = {"erst": 1, "zweit": 2, "dritt": 3, "viert": 4}
+
+
+def start_and_training_year(text: str) -> tuple[int | None, int | None]:
+    """The year the training started ("2025 angefangen") and the training year ("im 2. Jahr", "zweites
+    Lehrjahr") named in a message, if any (input cut at 500 characters; linear patterns)."""
+    text = text[:500]
+    year = _YEAR.search(text)
+    training = _TRAINING_YEAR.search(text)
+    number = None
+    if training:
+        number = int(training.group(1)) if training.group(1) else _ORDINALS[training.group(2).lower()]
+    return (int(year.group(1)) if year else None), number
+
+
 LANGUAGE_WORDS = ("deutsch", "sprache", "sprech", "language", "english", "englisch", "gefluechtet", "fluecht")
 
 
@@ -147,7 +166,15 @@ class ActionAnswerTrainingPay(KnowledgeAction):
         by_year: dict[int, list[str]] = {}
         for r in rates:
             by_year.setdefault(r.start_year, []).append(f"{r.training_year}. Jahr {render.euro(r.amount_eur)}")
-        table = "\n".join(f"Beginn {year}: " + ", ".join(parts) for year, parts in by_year.items())
+        start, training_year = start_and_training_year(latest_text(tracker))
+        if start in by_year:  # "ich hab 2025 angefangen, bin im 2. Jahr": the row of that start year counts
+            amounts = {r.training_year: r.amount_eur for r in rates if r.start_year == start}
+            table = f"Beginn {start}: " + ", ".join(by_year[start])
+            if training_year in amounts:
+                table = (f"Ausbildungsbeginn {start}, {training_year}. Ausbildungsjahr: mindestens "
+                         f"{render.euro(amounts[training_year])} im Monat.\n" + table)
+        else:
+            table = "\n".join(f"Beginn {year}: " + ", ".join(parts) for year, parts in by_year.items())
         first = rates[0]
         dispatcher.utter_message(
             response="utter_training_pay",

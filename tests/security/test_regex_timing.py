@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from actions.handoff_actions import MAX_CONTACT, clean_contact, clean_topic, is_skip, is_yes
 from actions.offer_actions import choose_occupation, choose_place, place_phrase
+from actions.topic_actions import start_and_training_year
 from channels.telegram import render as telegram
 from knowledge_base.importers.common import (
     RowError,
@@ -37,6 +38,7 @@ from knowledge_base.importers.common import (
 from knowledge_base.places import resolve_place
 from knowledge_base.resolve import AliasIndex, find_funding, match_interest
 from knowledge_base.text import gender_forms, normalize
+from rasa_plugins.safety import classify
 
 BOUND_S = 0.5
 N = 40_000
@@ -111,6 +113,8 @@ PURE: dict[str, Callable[[str], Any]] = {
     "telegram.split_text": telegram.split_text,
     "telegram.render": lambda t: telegram.render({"text": t, "buttons": [{"title": t, "payload": t}]}),
     "telegram.plain_text": telegram.plain_text,
+    "topic_actions.start_and_training_year": start_and_training_year,
+    "safety.classify (crisis / discrimination)": classify,
 }
 
 # name → (session → the function of one text)

@@ -201,3 +201,20 @@ def test_unverified_occupation_facts_say_so() -> None:
     assert responses(msgs)[0] == "utter_occupation_duration"
     assert "utter_verify_hint" in responses(msgs)
     assert msgs[0]["kind"] == "schulische Ausbildung"
+
+
+@pytest.mark.parametrize(("text", "line", "absent"), [
+    ("ich hab 2025 angefangen, bin im 2. Jahr, wie viel muss ich mindestens kriegen?",
+     "Ausbildungsbeginn 2025, 2. Ausbildungsjahr: mindestens 805 €", "Beginn 2026"),
+    ("Mein Sohn hat 2024 begonnen und ist jetzt im dritten Lehrjahr", "3. Ausbildungsjahr: mindestens 876 €",
+     "Beginn 2025"),
+    ("Start 2026, was bekomme ich?", "Beginn 2026: 1. Jahr 724 €", "Beginn 2024"),
+])
+def test_training_pay_uses_the_start_year_the_user_names(text: str, line: str, absent: str) -> None:
+    msgs, _ = run(ActionAnswerTrainingPay(), tracker(text, "ask_training_pay"))
+    assert line in msgs[0]["table"] and absent not in msgs[0]["table"]
+
+
+def test_training_pay_for_a_start_year_without_values_shows_the_whole_table() -> None:
+    msgs, _ = run(ActionAnswerTrainingPay(), tracker("ich fange 2031 an", "ask_training_pay"))
+    assert "Beginn 2024" in msgs[0]["table"] and "Beginn 2026" in msgs[0]["table"]
