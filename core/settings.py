@@ -405,7 +405,7 @@ def shell_exports(environ: Mapping[str, str] | None = None) -> dict[str, str]:
         "WEBCHAT_RASA_URL": webchat.rasa_url if env.get("WEBCHAT_RASA_URL") else _strip_slash(rasa_url),
         "TELEGRAM_HOST": telegram_host,
         "TELEGRAM_PORT": telegram_port,
-        "TELEGRAM_MODE": env.get("TELEGRAM_MODE") or "polling",
+        "TELEGRAM_MODE": env.get("TELEGRAM_MODE") or str(TelegramSettings.model_fields["mode"].default),
     }
     if env.get("TELEGRAM_BOT_TOKEN") and not env.get("TELEGRAM_PUSH_URL"):
         values["TELEGRAM_PUSH_URL"] = f"http://{protocol.LOOPBACK}:{telegram_port}{protocol.PUSH_PATH}"
