@@ -23,6 +23,9 @@ Who talks to whom:
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 from typing import Any, TypedDict
 
 # --- default addresses (loopback; every process can be pointed elsewhere by its settings) --------------------
@@ -64,6 +67,7 @@ CHANNEL_REST = "rest"
 CHANNEL_TELEGRAM = "telegram"
 CHANNEL_FACEBOOK = "facebook"
 TELEGRAM_CONVERSATION_PREFIX = "tg-"  # conversation ids of the Telegram bridge (never the chat id)
+PSEUDONYM_PREFIX = "G-"  # what advisers and logs see instead of a conversation id (see pseudonym())
 
 # --- limits (the same on both sides) -----------------------------------------------------------------------------
 
@@ -134,3 +138,12 @@ def with_button_limit(message: dict[str, Any]) -> dict[str, Any]:
     if isinstance(buttons, list) and len(buttons) > MAX_BUTTONS:
         return {**message, "buttons": buttons[:MAX_BUTTONS]}
     return message
+
+
+def pseudonym(key: str, conversation_id: str) -> str:
+    """A stable pseudonym of a conversation id, keyed with ``PSEUDONYM_KEY`` (HMAC-SHA256, 50 bits in base32,
+    e.g. ``G-K7QX-3MZP-AB``): advisers see it instead of the raw id and logs contain only it. Without the key it
+    cannot be turned back into the id or computed from an id. Both sides must use the same key."""
+    digest = hmac.new(key.encode("utf-8"), conversation_id.encode("utf-8", "surrogatepass"), hashlib.sha256).digest()
+    code = base64.b32encode(digest[:10]).decode("ascii")[:10]
+    return f"{PSEUDONYM_PREFIX}{code[:4]}-{code[4:8]}-{code[8:]}"

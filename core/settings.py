@@ -121,6 +121,12 @@ class AppSettings(DatabaseSettings):
                              description="where channels reach the adviser console")
     inbound_token: str | None = Field(None, validation_alias="CONSOLE_INBOUND_TOKEN",
                                       description="shared secret of Rasa's REST channel, console and bridge")
+    pseudonym_key: str | None = Field(None, validation_alias="PSEUDONYM_KEY",
+                                      description="key of the conversation pseudonyms advisers and logs see")
+
+    def pseudonym(self, conversation_id: str) -> str:
+        """What advisers and logs see instead of a conversation id (``core.protocol.pseudonym``)."""
+        return protocol.pseudonym(self.pseudonym_key or self.inbound_token or "", conversation_id)
 
     @field_validator("rasa_url", "console_url")
     @classmethod

@@ -16,7 +16,7 @@ secrets_file=var/secrets.env
 # FACEBOOK_*: placeholders until a Meta app is configured (bot/credentials.yml reads them; random values make the
 # Messenger webhook reject every request).
 # TELEGRAM_WEBHOOK_SECRET: the secret token Telegram sends with every webhook request (webhook mode only).
-for name in CONSOLE_SECRET_KEY CONSOLE_INBOUND_TOKEN RASA_TOKEN FACEBOOK_VERIFY_TOKEN FACEBOOK_SECRET \
+for name in CONSOLE_SECRET_KEY CONSOLE_INBOUND_TOKEN RASA_TOKEN PSEUDONYM_KEY FACEBOOK_VERIFY_TOKEN FACEBOOK_SECRET \
             FACEBOOK_PAGE_ACCESS_TOKEN TELEGRAM_WEBHOOK_SECRET; do
   if [[ -n "${!name:-}" ]]; then
     continue

@@ -157,6 +157,7 @@ def start_stack(
         CONSOLE_HOST="127.0.0.1",
         CONSOLE_PORT=str(console_port),
         CONSOLE_INBOUND_TOKEN=secrets.token_urlsafe(24),
+        PSEUDONYM_KEY=secrets.token_urlsafe(24),
         CONSOLE_SECRET_KEY=secrets.token_urlsafe(32),
         CONSOLE_ADMIN_USER="e2e-admin",
         CONSOLE_ADMIN_PASSWORD=secrets.token_urlsafe(16),
