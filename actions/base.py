@@ -29,7 +29,7 @@ class KnowledgeAction(Action, ABC):
             with kb_session() as session:
                 return self.answer(session, dispatcher, tracker)
         except Exception:
-            log.exception("action %s failed (conversation %s)", self.name(), tracker.sender_id)
+            log.exception("action %s failed", self.name())  # no conversation id in logs
             dispatcher.messages.clear()
             dispatcher.utter_message(response="utter_technical_problem")
             return []

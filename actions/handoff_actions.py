@@ -29,6 +29,7 @@ from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
 from actions.base import latest_intent
+from actions.handoff_profile import profile
 from actions.kb import kb_session
 from actions.topic_actions import send_article
 from core.protocol import CHANNEL_REST
@@ -203,7 +204,7 @@ class ActionHandoffCreate(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
         if tracker.get_slot("handoff_consent") is not True:  # the form only completes with consent
-            log.warning("action_handoff_create without consent (conversation %s)", tracker.sender_id)
+            log.warning("action_handoff_create without consent")
             return reset_slots()
         try:
             record = handoff_record(tracker)
@@ -211,7 +212,7 @@ class ActionHandoffCreate(Action):
                 handoff = service.create_handoff(session, **record)
                 handoff_id = handoff.id
         except Exception:
-            log.exception("hand-off could not be stored (conversation %s)", tracker.sender_id)
+            log.exception("hand-off could not be stored")
             dispatcher.messages.clear()
             dispatcher.utter_message(response="utter_handoff_failed")
             try:
@@ -220,7 +221,7 @@ class ActionHandoffCreate(Action):
             except Exception:  # noqa: BLE001 - the apology already names the Berufsberatung
                 log.exception("advice article unavailable too")
             return reset_slots()
-        log.info("hand-off %s stored (conversation %s, reason %s)", handoff_id, tracker.sender_id, record["reason"])
+        log.info("hand-off %s stored (reason %s)", handoff_id, record["reason"])
         now = self.clock()
         hours = office_hours.configured()
         if hours.is_open(now):
@@ -256,9 +257,14 @@ def handoff_record(tracker: Tracker) -> dict[str, Any]:
 
 def transcript(events: list[dict[str, Any]], limit: int = MAX_TRANSCRIPT) -> list[dict[str, Any]]:
     """User and bot messages with ISO timestamps (UTC); button clicks as the button's title, bot buttons listed."""
-    lines: list[dict[str, Any]] = []
+    return [line for _, line in transcript_lines(events, limit)]
+
+
+def transcript_lines(events: list[dict[str, Any]], limit: int = MAX_TRANSCRIPT) -> list[tuple[int, dict[str, Any]]]:
+    """The transcript's lines with the index of the event each comes from."""
+    lines: list[tuple[int, dict[str, Any]]] = []
     last_buttons: list[dict[str, Any]] = []
-    for event in events:
+    for index, event in enumerate(events):
         kind = event.get("event")
         if kind == "bot":
             buttons = ((event.get("data") or {}).get("buttons")) or []
@@ -269,7 +275,7 @@ def transcript(events: list[dict[str, Any]], limit: int = MAX_TRANSCRIPT) -> lis
             line: dict[str, Any] = {"role": "bot", "text": text, "at": _iso(event.get("timestamp"))}
             if buttons:
                 line["buttons"] = [b.get("title") for b in buttons if b.get("title")]
-            lines.append(line)
+            lines.append((index, line))
         elif kind == "user":
             text = event.get("text") or ""
             intent = _intent(event)
@@ -278,7 +284,7 @@ def transcript(events: list[dict[str, Any]], limit: int = MAX_TRANSCRIPT) -> lis
                 line["intent"] = intent
             if text.startswith("/"):
                 line["button"] = True
-            lines.append(line)
+            lines.append((index, line))
     return lines[-limit:]
 
 
@@ -291,6 +297,8 @@ def summary(tracker: Tracker, reason: str, topic: str | None) -> dict[str, Any]:
         "topic": topic,
         "reason": reason,
         "intents": detected_intents(tracker.events or []),
+        "profile": profile(tracker.events or [], {event: n for n, (event, _) in enumerate(transcript_lines(
+            tracker.events or []))}),
         "slots": {
             name: value
             for name, value in sorted((tracker.slots or {}).items())

@@ -41,8 +41,7 @@ class ActionCrisisHelp(Action):
                 text = "\n".join([article.summary, article.body,
                                   render.source_line(article.source_name, article.source_url, article.stand)])
         except Exception:  # noqa: BLE001 - the numbers must reach the person whatever failed
-            log.exception("crisis article unavailable; sending the fallback numbers (conversation %s)",
-                          tracker.sender_id)
+            log.exception("crisis article unavailable; sending the fallback numbers")
             dispatcher.utter_message(response="utter_crisis_fallback")
         else:
             dispatcher.utter_message(text=text)

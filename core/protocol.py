@@ -42,16 +42,25 @@ DEFAULT_CONSOLE_URL = f"http://{LOOPBACK}:{DEFAULT_CONSOLE_PORT}"
 # --- headers and paths -----------------------------------------------------------------------------------------
 
 INBOUND_TOKEN_HEADER = "X-Inbound-Token"  # shared secret of Rasa's REST channel, the console and push channels
+ACTION_TOKEN_HEADER = "X-Action-Token"  # shared secret Rasa sends on every call of the action server
+# (bot/endpoints*.yml `headers:`; checked by actions/server.py)
+ACTION_HEALTH_PATH = "/health"  # the action server's health check (open, no token)
+CONVERSATION_TOKEN_HEADER = "X-Conversation-Token"  # the secret of one REST/web conversation (see session_token())
 
 REST_WEBHOOK_PATH = "/webhooks/rest/webhook"
 REST_OUTBOX_PATH = "/webhooks/rest/outbox"
 REST_DELETE_PATH = "/webhooks/rest/delete"
+REST_OUTBOX_ACK_PATH = "/webhooks/rest/outbox/ack"  # the client confirms the outbox messages it displayed
+REST_BRIDGE_PATH = "/webhooks/rest/bridge"  # the Telegram bridge's own entry (X-Inbound-Token; sender tg-…)
 
 CONSOLE_INBOUND_PATH = "/api/inbound"
 CONSOLE_OUTBOX_PATH = "/api/outbox"  # + "/{conversation_id}"
 CONSOLE_CONVERSATIONS_PATH = "/api/conversations"  # + "/{conversation_id}" (DELETE)
 CONSOLE_OUTBOX_PENDING_PATH = "/api/outbox-pending"  # ?channel=telegram
 CONSOLE_OUTBOX_DELIVERED_PATH = "/api/outbox-delivered"
+CONSOLE_USAGE_PATH = "/api/usage"  # one bot turn: pseudonym, intent, confidence; text only if missed (UsageReport)
+CONSOLE_EXPORT_PATH = "/api/export"  # + "/{conversation_id}" (GET): the conversation's hand-offs for its export
+CONSOLE_OUTBOX_ACK_PATH = "/api/outbox-ack"  # {"conversation_id", "ids"}: delivered, scoped to that conversation
 
 PUSH_PATH = "/internal/push"  # on a channel process that takes adviser replies by push
 
@@ -67,6 +76,10 @@ CHANNEL_REST = "rest"
 CHANNEL_TELEGRAM = "telegram"
 CHANNEL_FACEBOOK = "facebook"
 TELEGRAM_CONVERSATION_PREFIX = "tg-"  # conversation ids of the Telegram bridge (never the chat id)
+WEB_CONVERSATION_PREFIX = "web-"  # conversation ids the REST channel generates for a new web/REST conversation
+# Not accepted as a client-chosen sender on the public REST webhook: other channels' ids and the generated ones.
+# (Messenger's ids are page-scoped numbers: ids of digits only are refused as well.)
+RESERVED_CONVERSATION_PREFIXES = (TELEGRAM_CONVERSATION_PREFIX, WEB_CONVERSATION_PREFIX)
 PSEUDONYM_PREFIX = "G-"  # what advisers and logs see instead of a conversation id (see pseudonym())
 
 # --- limits (the same on both sides) -----------------------------------------------------------------------------
@@ -74,6 +87,8 @@ PSEUDONYM_PREFIX = "G-"  # what advisers and logs see instead of a conversation 
 MAX_MESSAGE_LENGTH = 4000  # characters of one user message; Rasa's REST channel answers longer ones with a request
 # to send shorter parts (utter_message_too_long) and does not process them
 MAX_BUTTONS = 10  # buttons of one outgoing bot message (Telegram's inline keyboard and the web chat stay usable)
+MISSED_CONFIDENCE = 0.7  # a turn whose intent has less confidence counts as missed (the text goes to /verpasst)
+MAX_MISSED_TEXT = 500  # characters of a missed message that are kept
 
 # --- message markers -------------------------------------------------------------------------------------------
 
@@ -81,6 +96,14 @@ DELETE_MARKER = "delete_conversation"  # custom payload of action_delete_convers
 DELETED_NOTICE = "conversation_deleted"  # custom payload the client gets after deletion: forget the session id
 FROM_KEY = "from"
 FROM_ADVISER = "adviser"  # custom.from of a message written by an adviser (channels label it "Beratung")
+EXPORT_MARKER = "export_conversation"  # custom payload of action_data_export: the channel adds the export
+EXPORT_KEY = "data_export"  # custom.data_export: the user's export (Art. 15 DSGVO), a JSON object
+EXPORT_FORMAT = "bo-hessen-export/1"  # "format" of that object
+# While an adviser has the conversation, Rasa runs no dialogue; the REST channel (and Messenger's) then handles
+# "Lösch meine Daten" itself: it asks for confirmation with these two payloads and deletes on the first.
+DELETE_CONFIRMED_PAYLOAD = "/delete_conversation_confirmed"
+DELETE_CANCELLED_PAYLOAD = "/delete_conversation_cancelled"
+OUTBOX_ID_KEY = "outbox_id"  # custom.outbox_id of a message from the outbox: the client acknowledges it by this id
 
 
 class BotMessage(TypedDict, total=False):
@@ -91,6 +114,17 @@ class BotMessage(TypedDict, total=False):
     buttons: list[dict[str, Any]]
     image: str
     custom: dict[str, Any]
+
+
+class UsageReport(TypedDict):
+    """Body of ``POST {CONSOLE_USAGE_PATH}`` (Rasa's REST channel → console, after a bot turn; answered 204)."""
+
+    pseudonym: str
+    channel: str
+    intent: str | None
+    confidence: float | None
+    missed: bool
+    text: str | None  # only when missed, at most MAX_MISSED_TEXT characters
 
 
 class PushRequest(TypedDict):
@@ -147,3 +181,64 @@ def pseudonym(key: str, conversation_id: str) -> str:
     digest = hmac.new(key.encode("utf-8"), conversation_id.encode("utf-8", "surrogatepass"), hashlib.sha256).digest()
     code = base64.b32encode(digest[:10]).decode("ascii")[:10]
     return f"{PSEUDONYM_PREFIX}{code[:4]}-{code[4:8]}-{code[8:]}"
+
+
+def is_reserved_conversation_id(conversation_id: str) -> bool:
+    """Ids a client may not choose on the public REST webhook: other channels' (Telegram ``tg-…``, Messenger's
+    numeric ids) and the ``web-…`` ids the server generates."""
+    return conversation_id.startswith(RESERVED_CONVERSATION_PREFIXES) or conversation_id.isdigit()
+
+
+def _mac(key: str, conversation_id: str) -> str:
+    digest = hmac.new(key.encode("utf-8"), b"rest-conversation\x00" + conversation_id.encode("utf-8", "surrogatepass"),
+                      hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")
+
+
+def session_token(key: str, conversation_id: str) -> str:
+    """The secret of one REST/web conversation: its id and an HMAC-SHA256 of it under ``REST_SESSION_KEY``
+    (``v1.<id, base64url>.<mac>``). The server issues it in :data:`CONVERSATION_TOKEN_HEADER`; every later call
+    presents it. Stateless, so every Rasa replica with the same key accepts it."""
+    encoded = base64.urlsafe_b64encode(conversation_id.encode("utf-8", "surrogatepass")).decode("ascii").rstrip("=")
+    return f"v1.{encoded}.{_mac(key, conversation_id)}"
+
+
+def conversation_of(key: str, token: str) -> str | None:
+    """The conversation id of a genuine :func:`session_token`; None for anything else (forged, other key, junk)."""
+    if not key or not isinstance(token, str) or len(token) > 600 or token.count(".") != 2:
+        return None
+    version, encoded, mac = token.split(".")
+    if version != "v1" or not encoded or not mac:
+        return None
+    try:
+        conversation_id = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)).decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if not conversation_id or not hmac.compare_digest(mac, _mac(key, conversation_id)):
+        return None
+    return conversation_id
+
+
+def outbox_ids(messages: list[dict[str, Any]]) -> list[int]:
+    """The outbox ids of the messages that came from the outbox (to acknowledge them)."""
+    ids = (_custom(m).get(OUTBOX_ID_KEY) for m in messages)
+    return [i for i in ids if isinstance(i, int) and not isinstance(i, bool)]
+
+
+def export_marker() -> dict[str, Any]:
+    """The ``json_message`` that ``action_data_export`` sends: the channel replaces it with the export."""
+    return {EXPORT_MARKER: True}
+
+
+def is_export_marker(message: dict[str, Any]) -> bool:
+    return bool(_custom(message).get(EXPORT_MARKER))
+
+
+def export_message(recipient_id: str, export: dict[str, Any]) -> BotMessage:
+    """The message that carries a conversation's export to its client (web chat: download; Telegram: a file)."""
+    return {"recipient_id": recipient_id, "custom": {EXPORT_KEY: export}}
+
+
+def export_of(message: dict[str, Any]) -> dict[str, Any] | None:
+    export = _custom(message).get(EXPORT_KEY)
+    return export if isinstance(export, dict) else None

@@ -12,6 +12,9 @@ pydantic-settings).
     WebchatSettings   the web chat page (``python -m channels.webchat``)
     TelegramSettings  the Telegram bridge (``python -m channels.telegram``)
     StackSettings     ports and paths that ``make run`` wires together (action server, Rasa's endpoints)
+    PrivacySettings   who runs the bot, for the privacy text (Art. 13 DSGVO)
+    RetentionSettings how long conversations, hand-offs and outbox rows are kept (retention job)
+    ProductionSettings the single-machine production profile (``make run-prod``)
 
 ``X.from_env(environ)`` reads only the given mapping (tests); ``X.from_env()`` reads ``os.environ``. Both turn
 an unusable value into a ``SettingsError`` whose message names the variable.
@@ -153,6 +156,22 @@ class HandoffSettings(_Section):
                              description="ISO dates without office hours, comma-separated")
 
 
+PRIVACY_UNSET = "noch nicht eingetragen"  # honest placeholder until an operator sets PRIVACY_*
+
+
+class PrivacySettings(_Section):
+    """Who runs the bot, for the privacy text (Art. 13 DSGVO; action server and web chat page). An operator must
+    set all three; until then the text says "noch nicht eingetragen"."""
+
+    operator_name: str = Field(PRIVACY_UNSET, min_length=1, max_length=200, validation_alias="PRIVACY_OPERATOR_NAME",
+                               description="the controller (Verantwortlicher) named in the privacy text")
+    operator_contact: str = Field(PRIVACY_UNSET, min_length=1, max_length=300,
+                                  validation_alias="PRIVACY_OPERATOR_CONTACT",
+                                  description="its postal address and e-mail for data-protection requests")
+    dpo_contact: str = Field(PRIVACY_UNSET, min_length=1, max_length=300, validation_alias="PRIVACY_DPO_CONTACT",
+                             description="contact of its data-protection officer (Datenschutzbeauftragte/r)")
+
+
 class ConsoleSettings(AppSettings, AdminAccountSettings):
     """The adviser console."""
 
@@ -185,6 +204,40 @@ class ConsoleSettings(AppSettings, AdminAccountSettings):
                                            description="Messenger page token: adviser replies via the Graph API")
     facebook_graph_url: str = Field("https://graph.facebook.com/v19.0", validation_alias="FACEBOOK_GRAPH_URL",
                                     description="Graph API base (the tests' fake)")
+    # --- console 2.0 (issue 14, part A): response target, e-mail notifications ---
+    first_reply_target_minutes: int = Field(
+        60, ge=1, le=10080, validation_alias="CONSOLE_FIRST_REPLY_TARGET_MINUTES",
+        description="target for the first adviser reply, in minutes within office hours")
+    public_url: str | None = Field(None, validation_alias="CONSOLE_PUBLIC_URL",
+                                   description="the console's address as advisers open it (links in e-mails); "
+                                               "default `CONSOLE_URL`")
+    smtp_host: str | None = Field(None, validation_alias="CONSOLE_SMTP_HOST",
+                                  description="SMTP server for e-mails about new hand-offs (unset: no e-mails)")
+    smtp_port: int = Field(587, ge=1, le=65535, validation_alias="CONSOLE_SMTP_PORT", description="its port")
+    smtp_user: str | None = Field(None, validation_alias="CONSOLE_SMTP_USER", description="SMTP login (optional)")
+    smtp_password: str | None = Field(None, validation_alias="CONSOLE_SMTP_PASSWORD", description="its password")
+    smtp_from: str = Field("beratungskonsole@localhost", validation_alias="CONSOLE_SMTP_FROM",
+                           description="sender address of the e-mails")
+    smtp_starttls: bool = Field(True, validation_alias="CONSOLE_SMTP_STARTTLS",
+                                description="`1`: STARTTLS before login (required unless `0`)")
+    notify_email: str = Field("", validation_alias="CONSOLE_NOTIFY_EMAIL",
+                              description="recipients (comma-separated) when the hand-off's team has no address")
+    notify_interval: float = Field(30.0, ge=0.2, le=3600, validation_alias="CONSOLE_NOTIFY_INTERVAL",
+                                   description="seconds between two looks for hand-offs to e-mail about")
+
+    @property
+    def notify_recipients(self) -> list[str]:
+        return [a.strip() for a in self.notify_email.split(",") if a.strip()]
+
+    @property
+    def link_base(self) -> str:
+        """Where advisers open the console (``CONSOLE_PUBLIC_URL``, else ``CONSOLE_URL``), without a final ``/``."""
+        return (self.public_url or self.console_url).rstrip("/")
+
+    @field_validator("smtp_starttls", mode="before")
+    @classmethod
+    def _starttls_flag(cls, value: Any) -> Any:
+        return _flag(value)
 
     @field_validator("secure_cookies", "auto_setup", mode="before")
     @classmethod
@@ -355,10 +408,92 @@ class StackSettings(_Section):
     action_request_max_size: int = Field(
         4 * 1024 * 1024, ge=1024 * 1024, validation_alias="ACTION_REQUEST_MAX_SIZE",
         description="largest request body the action server accepts: tracker and domain (bytes)")
+    # Rasa's call of the action server (rasa_plugins/timeouts.py; Rasa 3.6 waits 300 s by default).
+    action_timeout: float = Field(5.0, gt=0, le=60, validation_alias="ACTION_TIMEOUT",
+                                  description="seconds Rasa waits for the action server per action call")
+    run_dir: Path = Field(VAR_DIR, validation_alias="RUN_DIR",
+                          description="where `make run` keeps secrets.env, the supervisor config and log/")
 
     @property
     def actions_url(self) -> str:
         return self.action_server_url or f"http://{protocol.LOOPBACK}:{self.action_port}/webhook"
+
+
+class RetentionSettings(DatabaseSettings):
+    """How long data is kept (``handoff/retention.py``; run by the console every ``interval_hours`` and by
+    ``python -m channels.retention``)."""
+
+    conversation_days: int = Field(90, ge=1, validation_alias="RETENTION_CONVERSATION_DAYS",
+                                   description="days after a conversation's last message until its tracker, "
+                                               "Telegram mapping and queue are deleted")
+    handoff_days: int = Field(180, ge=1, validation_alias="RETENTION_HANDOFF_DAYS",
+                              description="days after closing (or after opening, if never closed) until a "
+                                          "hand-off with thread, notes, transcript and outbox is deleted")
+    outbox_days: int = Field(7, ge=1, validation_alias="RETENTION_OUTBOX_DAYS",
+                             description="days a delivered outbox message is kept")
+    missed_days: int = Field(90, ge=1, validation_alias="RETENTION_MISSED_DAYS",
+                             description="days a message the bot missed (console page /verpasst) and the daily "
+                                         "usage counts are kept")
+    interval_hours: float = Field(24.0, ge=0, validation_alias="RETENTION_INTERVAL_HOURS",
+                                  description="how often the console runs the retention job (0: never)")
+    tracker_db_path: Path = Field(VAR_DIR / "tracker.sqlite3", validation_alias="TRACKER_DB_PATH",
+                                  description="SQLite file of Rasa's SQL tracker store")
+    tracker_db_url: str | None = Field(None, validation_alias="RETENTION_TRACKER_DB_URL",
+                                       description="SQLAlchemy URL of Rasa's tracker store when it is not the "
+                                                   "SQLite file (production: `postgresql://…`)")
+
+    @property
+    def tracker_url(self) -> str:
+        return self.tracker_db_url or f"sqlite:///{self.tracker_db_path}"
+
+
+class ActionServerSettings(StackSettings, DatabaseSettings):
+    """The action server (``python -m actions.server``): address, body limit and the secret Rasa must send."""
+
+    action_server_token: str = Field(min_length=16, validation_alias="ACTION_SERVER_TOKEN",
+                                     description="shared secret Rasa sends as `X-Action-Token` on every action call")
+
+
+class ProductionSettings(_Section):
+    """The single-machine production profile (``make run-prod``, ``core/stack.py``): PostgreSQL, Redis lock store,
+    several Rasa replicas and action-server workers behind nginx (loopback ports from ``RASA_PORT`` / ``ACTION_PORT``
+    upwards: nginx listens on the port itself, replica *i* on port + *i*)."""
+
+    profile: Literal["development", "production"] = Field(
+        "development", validation_alias="STACK_PROFILE",
+        description="`production`: `core.stack` writes the production profile (set by `scripts/run-prod.sh`)")
+    database_url: str = Field("postgresql://127.0.0.1:5432/bo_hessen", validation_alias="PROD_DATABASE_URL",
+                              description="application database of the production profile (becomes `KB_DATABASE_URL`)")
+    tracker_database_url: str = Field(
+        "postgresql://127.0.0.1:5432/bo_hessen_tracker", validation_alias="PROD_TRACKER_DATABASE_URL",
+        description="Rasa's tracker store in the production profile (PostgreSQL; becomes `TRACKER_DB_*`)")
+    redis_url: str = Field("redis://127.0.0.1:6379/0", validation_alias="PROD_REDIS_URL",
+                           description="Rasa's lock store in the production profile (becomes `REDIS_*`)")
+    rasa_replicas: int = Field(2, ge=1, le=8, validation_alias="PROD_RASA_REPLICAS",
+                               description="Rasa server processes behind nginx")
+    action_workers: int = Field(2, ge=1, le=8, validation_alias="PROD_ACTION_WORKERS",
+                                description="action-server processes behind nginx")
+    listen_host: str = Field("0.0.0.0", validation_alias="PROD_LISTEN_HOST",
+                             description="address of nginx's public entries (HTTPS and the redirect from HTTP)")
+    https_port: int = Field(8443, ge=1, le=65535, validation_alias="PROD_HTTPS_PORT", description="nginx HTTPS port")
+    http_port: int = Field(8088, ge=1, le=65535, validation_alias="PROD_HTTP_PORT",
+                           description="nginx HTTP port (redirects to HTTPS)")
+    chat_host: str = Field("localhost", pattern=r"^[A-Za-z0-9.-]{1,253}$", validation_alias="PROD_CHAT_HOST",
+                           description="host name of the chat site (web chat, REST channel, webhooks)")
+    console_host: str = Field("console.localhost", pattern=r"^[A-Za-z0-9.-]{1,253}$",
+                              validation_alias="PROD_CONSOLE_HOST", description="host name of the adviser console")
+    tls_cert: Path | None = Field(None, validation_alias="PROD_TLS_CERT",
+                                  description="certificate (PEM) for nginx; unset: a self-signed one in the run dir")
+    tls_key: Path | None = Field(None, validation_alias="PROD_TLS_KEY", description="its private key (PEM)")
+    lock_lifetime: int = Field(6, ge=2, le=300, validation_alias="TICKET_LOCK_LIFETIME",
+                               description="seconds a conversation lock of a crashed Rasa replica blocks the "
+                                           "conversation (Rasa's own variable; Rasa's default 60)")
+    nginx: str = Field("/usr/sbin/nginx", validation_alias="PROD_NGINX", description="the nginx binary")
+
+
+def process_environment() -> dict[str, str]:
+    """A copy of this process's environment (``core.stack`` builds the per-process allow-lists from it)."""
+    return dict(os.environ)
 
 
 def persistent_secret(path: Path) -> str:
@@ -377,7 +512,7 @@ def persistent_secret(path: Path) -> str:
 
 SECTIONS: tuple[type[_Section], ...] = (
     DatabaseSettings, AppSettings, AdminAccountSettings, HandoffSettings, ConsoleSettings, WebchatSettings, TelegramSettings,
-    StackSettings,
+    StackSettings, RetentionSettings, ActionServerSettings, PrivacySettings, ProductionSettings,
 )
 
 
@@ -401,6 +536,8 @@ def shell_exports(environ: Mapping[str, str] | None = None) -> dict[str, str]:
         "TRACKER_DB_PATH": str(stack.tracker_db_path),
         "RASA_REQUEST_MAX_SIZE": str(stack.rasa_request_max_size),
         "ACTION_REQUEST_MAX_SIZE": str(stack.action_request_max_size),
+        "ACTION_TIMEOUT": str(stack.action_timeout),
+        "RUN_DIR": str(stack.run_dir),
         "KB_DATABASE_URL": app.database_url,
         "RASA_URL": _strip_slash(rasa_url),
         "CONSOLE_URL": app.console_url if env.get("CONSOLE_URL") else f"http://{protocol.LOOPBACK}:{console_port}",

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from core.db import utcnow
 from core.errors import RasaUnavailable
-from handoff import outbox, rasa_client, service
+from handoff import feedback, outbox, rasa_client, service
 from handoff.models import Adviser, AuditEntry, Handoff
 
 log = logging.getLogger(__name__)
@@ -90,16 +90,20 @@ def resume_bot(session: Session, rasa: RasaApi, handoff: Handoff, adviser: Advis
             False, error=f"Für dieses Gespräch ist eine neue Übergabe (#{newer.id}) offen; der Bot bleibt pausiert."
         )
     conversation_id, channel, handoff_id = handoff.conversation_id, handoff.channel, handoff.id
+    persona = (handoff.summary or {}).get("persona")
+    question = feedback.rating_question(persona if isinstance(persona, str) else None)
     session.commit()  # no transaction is held while Rasa is called
     try:
         messages = rasa_client.resume(conversation_id, rasa_url=rasa.url, token=rasa.token, timeout=rasa.timeout)
     except RasaUnavailable as exc:
-        log.warning("could not resume conversation %s: %s", conversation_id, exc)
+        log.warning("could not resume the conversation of hand-off #%s: %s", handoff_id, exc)
         service.audit(session, adviser, "resume_failed", handoff_id, str(exc))
         session.commit()
         return ResumeResult(False, error=str(exc))
     for message in messages:
         outbox.dispatch(session, conversation_id, channel, message)
+    # asked once: a conversation is resumed once per hand-off (is_resumed above); the answer goes to the bot
+    outbox.dispatch(session, conversation_id, channel, dict(question))
     service.audit(session, adviser, "resume", handoff_id, f"{len(messages)} Bot-Nachricht(en) zugestellt")
     session.commit()  # then the outbox pushes the messages (push channels)
     return ResumeResult(True, messages)

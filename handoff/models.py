@@ -9,6 +9,7 @@ from sqlalchemy import JSON, DateTime, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Base, utcnow
+from handoff.teams import Team
 
 STATUSES = ("waiting", "assigned", "closed")
 OPEN_STATUSES = ("waiting", "assigned")
@@ -48,8 +49,10 @@ class Handoff(Base):
     assigned_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     outcome: Mapped[str | None] = mapped_column(String(300))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("team.id", ondelete="SET NULL"), index=True)  # routing
 
     adviser: Mapped[Adviser | None] = relationship()
+    team: Mapped[Team | None] = relationship()
     messages: Mapped[list[HandoffMessage]] = relationship(
         back_populates="handoff", order_by="HandoffMessage.id", cascade="all, delete-orphan"
     )

@@ -6,7 +6,7 @@ registers pushers for Telegram and Messenger, ``channels/push/``) the push runs 
 transaction, and marks the message delivered in a transaction of its own. A rolled-back reply is never pushed;
 a failed push leaves the message pending, and the channel collects it later (``pending_for_channel`` /
 ``mark_delivered``). REST and the web chat have no push: the REST channel returns pending messages with the
-next reply, and the web chat polls them (``take_pending``).
+next reply, and the web chat polls them (``peek_pending``; reading does not consume, the client acknowledges).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
+from core import protocol
 from core.db import utcnow
 from handoff.models import OutboxMessage
 
@@ -122,10 +123,28 @@ def mark_delivered(session: Session, ids: list[int]) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-def take_pending(session: Session, conversation_id: str) -> list[dict[str, Any]]:
-    """Pending messages as Rasa-style dicts (with ``recipient_id``), marked delivered."""
-    rows = pending(session, conversation_id)
-    now = utcnow()
-    for row in rows:
-        row.delivered_at = now
-    return [{"recipient_id": conversation_id, **row.payload} for row in rows]
+def peek_pending(session: Session, conversation_id: str, limit: int = 50) -> list[dict[str, Any]]:
+    """Pending messages as Rasa-style dicts (with ``recipient_id`` and ``custom.outbox_id``), NOT marked delivered:
+    reading does not consume them; the channel acknowledges what it displayed (:func:`mark_delivered_for`)."""
+    rows = pending(session, conversation_id)[:limit]
+    return [with_outbox_id(conversation_id, row) for row in rows]
+
+
+def with_outbox_id(conversation_id: str, row: OutboxMessage) -> dict[str, Any]:
+    payload = dict(row.payload)
+    custom = payload.get("custom")
+    payload["custom"] = {**(custom if isinstance(custom, dict) else {}), protocol.OUTBOX_ID_KEY: row.id}
+    return {"recipient_id": conversation_id, **payload}
+
+
+def mark_delivered_for(session: Session, conversation_id: str, ids: list[int]) -> int:
+    """Mark delivered those of ``ids`` that belong to this conversation (a client can only acknowledge its own)."""
+    if not ids:
+        return 0
+    result = session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(ids), OutboxMessage.conversation_id == conversation_id,
+               OutboxMessage.delivered_at.is_(None))
+        .values(delivered_at=utcnow())
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

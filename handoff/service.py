@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from core.db import utcnow
 from core.protocol import adviser_message
-from handoff import outbox
+from handoff import outbox, routing, teams
 from handoff.models import (
     OPEN_STATUSES,
     Adviser,
@@ -67,8 +67,12 @@ def create_handoff(
         summary=summary,
         created_at=utcnow(),
     )
+    decision = routing.route(summary, routing.rules_of(teams.list_teams(session)))
+    handoff.team_id = decision.team_id
     session.add(handoff)
     session.flush()
+    if decision.team_id is not None:
+        audit(session, None, "route", handoff.id, f"Team #{decision.team_id}: {decision.why}")
     return handoff
 
 
@@ -147,6 +151,36 @@ def close(session: Session, handoff_id: int, adviser: Adviser, outcome: str) -> 
     return handoff
 
 
+def transfer(session: Session, handoff_id: int, adviser: Adviser, *, to_adviser: Adviser | None = None,
+             to_team: teams.Team | None = None, note: str = "") -> Handoff:
+    """Hand an open case to another adviser (assigned to them; its team becomes one of theirs if they are not in
+    it) or to another team (waiting, unassigned, in that team's queue). The note is stored as an internal note;
+    the audit log records who transferred to whom, without the note."""
+    if (to_adviser is None) == (to_team is None):
+        raise HandoffError("Bitte genau ein Ziel wählen: eine Person oder ein Team.")
+    handoff = _get_open(session, handoff_id)
+    if to_adviser is not None:
+        if not to_adviser.active:
+            raise HandoffError("Dieses Konto ist gesperrt.")
+        theirs = teams.team_ids_of(to_adviser)
+        if handoff.team_id is not None and handoff.team_id not in theirs:
+            handoff.team_id = min(theirs) if theirs else None
+        handoff.status, handoff.assigned_to, handoff.assigned_at = "assigned", to_adviser.id, utcnow()
+        target = f"an {to_adviser.display_name}"
+        detail = f"an Konto #{to_adviser.id}"
+    else:
+        assert to_team is not None
+        handoff.team_id, handoff.status, handoff.assigned_to, handoff.assigned_at = to_team.id, "waiting", None, None
+        target = f"an Team {to_team.name}"
+        detail = f"an Team #{to_team.id}"
+    text = note.strip()[:MAX_TEXT - 200]
+    session.add(HandoffNote(handoff_id=handoff.id, adviser_id=adviser.id, created_at=utcnow(),
+                            text=f"Weitergeleitet {target}" + (f": {text}" if text else ".")))
+    audit(session, adviser, "transfer", handoff.id, detail)
+    session.flush()
+    return handoff
+
+
 @dataclass(frozen=True)
 class InboxFilter:
     status: str | None = None  # waiting | assigned | closed | None = open ones
@@ -154,20 +188,28 @@ class InboxFilter:
     min_wait_minutes: int | None = None
 
 
-# Need-to-know: an adviser sees the hand-offs assigned to them and the unassigned waiting ones (to take one);
-# admins see all. Teams do not exist yet; once they do, the advisers of a team will share its hand-offs here.
+# Need-to-know: an adviser sees the hand-offs assigned to them, every hand-off of their teams (waiting, assigned
+# to a colleague or closed) and the unassigned waiting ones that belong to no team (to take one); admins see all.
 # The console answers 404 (not 403) for a hand-off someone may not see, so its existence is not revealed either.
 
 def can_see(adviser: Adviser, handoff: Handoff) -> bool:
-    return adviser.role == "admin" or handoff.assigned_to == adviser.id or (
-        handoff.assigned_to is None and handoff.status == "waiting")
+    if adviser.role == "admin" or handoff.assigned_to == adviser.id:
+        return True
+    if handoff.team_id is None:
+        return handoff.assigned_to is None and handoff.status == "waiting"
+    return handoff.team_id in teams.team_ids_of(adviser)
 
 
 def _visible_to(adviser: Adviser) -> ColumnElement[bool] | None:
     """The need-to-know rule as a WHERE clause (None: no restriction)."""
     if adviser.role == "admin":
         return None
-    return or_(Handoff.assigned_to == adviser.id, and_(Handoff.assigned_to.is_(None), Handoff.status == "waiting"))
+    mine = teams.team_ids_of(adviser)
+    return or_(
+        Handoff.assigned_to == adviser.id,
+        Handoff.team_id.in_(mine) if mine else Handoff.id.is_(None),
+        and_(Handoff.team_id.is_(None), Handoff.assigned_to.is_(None), Handoff.status == "waiting"),
+    )
 
 
 MAX_WAIT_MINUTES = 100 * 366 * 24 * 60  # a waiting-time filter beyond 100 years finds nothing anyway
@@ -176,7 +218,8 @@ MAX_WAIT_MINUTES = 100 * 366 * 24 * 60  # a waiting-time filter beyond 100 years
 def list_handoffs(session: Session, f: InboxFilter = InboxFilter(), now: dt.datetime | None = None,
                   viewer: Adviser | None = None) -> list[Handoff]:
     """Oldest waiting first; with ``viewer`` only the hand-offs that adviser may see."""
-    query = select(Handoff).options(selectinload(Handoff.adviser)).order_by(Handoff.created_at, Handoff.id)
+    query = (select(Handoff).options(selectinload(Handoff.adviser), selectinload(Handoff.team))
+             .order_by(Handoff.created_at, Handoff.id))
     rule = _visible_to(viewer) if viewer is not None else None
     if rule is not None:
         query = query.where(rule)
@@ -194,7 +237,8 @@ def get_handoff(session: Session, handoff_id: int, viewer: Adviser | None = None
     handoff = session.scalar(
         select(Handoff)
         .where(Handoff.id == handoff_id)
-        .options(selectinload(Handoff.messages), selectinload(Handoff.notes), selectinload(Handoff.adviser))
+        .options(selectinload(Handoff.messages), selectinload(Handoff.notes), selectinload(Handoff.adviser),
+                 selectinload(Handoff.team))
     )
     if handoff is None or (viewer is not None and not can_see(viewer, handoff)):
         return None
@@ -213,6 +257,7 @@ def export(handoff: Handoff) -> dict[str, Any]:
         "contact": handoff.contact,
         "created_at": handoff.created_at.isoformat(),
         "assigned_to": handoff.adviser.username if handoff.adviser else None,
+        "team": handoff.team.name if handoff.team else None,
         "closed_at": handoff.closed_at.isoformat() if handoff.closed_at else None,
         "outcome": handoff.outcome,
         "summary": handoff.summary,

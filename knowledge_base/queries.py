@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from knowledge_base.models import (
@@ -89,3 +89,26 @@ def lookup_names(session: Session) -> list[str]:
     """Every readable occupation name and alias, for the NLU lookup table (no gender slashes)."""
     names = session.scalars(select(OccupationAlias.alias).distinct().order_by(OccupationAlias.alias))
     return [n for n in names if "/" not in n and "(" not in n and len(n) >= 3]
+
+
+def search_articles(session: Session, query: str, limit: int = 8) -> list[Article]:
+    """Articles whose title, key or short text contains every word of ``query`` (case-insensitive), title
+    matches first; for the adviser console's reply box."""
+    words = [w[:60] for w in query.split()[:5]]
+    if not words:
+        return []
+    stmt = select(Article)
+    for word in words:
+        pattern = "%" + word.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        stmt = stmt.where(or_(func.lower(Article.title).like(pattern, escape="\\"),
+                              func.lower(Article.key).like(pattern, escape="\\"),
+                              func.lower(Article.summary).like(pattern, escape="\\")))
+    found = list(session.scalars(stmt.order_by(Article.title).limit(100)))
+    first = words[0].lower()
+    found.sort(key=lambda a: (first not in a.title.lower(), a.title.lower()))
+    return found[:limit]
+
+
+def article_titles(session: Session) -> list[tuple[str, str]]:
+    """(key, title) of every topic article, by key (the console's review of missed messages offers them)."""
+    return [(key, title) for key, title in session.execute(select(Article.key, Article.title).order_by(Article.key))]

@@ -7,7 +7,12 @@ from alembic import context
 
 import channels.console.models  # noqa: F401  (console sessions, login failures)
 import channels.telegram.models  # noqa: F401  (Telegram bridge tables)
+import handoff.canned  # noqa: F401  (canned replies of the console)
+import handoff.feedback_models  # noqa: F401  (ratings, missed messages, daily usage)
 import handoff.models  # noqa: F401  (hand-off tables)
+import handoff.notifications  # noqa: F401  (e-mail notifications of new hand-offs)
+import handoff.retention  # noqa: F401  (retention job bookkeeping)
+import handoff.teams  # noqa: F401  (teams and their members)
 import knowledge_base.models  # noqa: F401  (knowledge base and offers)
 from core.db import Base, make_engine
 

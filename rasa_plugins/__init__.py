@@ -9,4 +9,8 @@ application). Nothing of the application (``core`` otherwise, ``handoff``, ``kno
 ``console_client``     the calls to the adviser console (inbound message, outbox, deletion of hand-offs)
 ``tracker_ops``        paused?, ever handed off?, delete a conversation — on whichever tracker store is configured
 ``settings``           the environment variables read inside the Rasa server
+``deletion_queue``     hand-off deletions the console could not do right away: queued durably, retried
+``sqlite_secure``      ``PRAGMA secure_delete=ON`` and mode 0600 for the SQLite tracker store (imported here)
 """
+
+from rasa_plugins import sqlite_secure  # noqa: F401  (every SQLite connection of the Rasa server)

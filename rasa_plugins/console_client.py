@@ -14,7 +14,9 @@ import aiohttp
 
 from core.protocol import (
     CONSOLE_CONVERSATIONS_PATH,
+    CONSOLE_EXPORT_PATH,
     CONSOLE_INBOUND_PATH,
+    CONSOLE_OUTBOX_ACK_PATH,
     CONSOLE_OUTBOX_PATH,
     INBOUND_TOKEN_HEADER,
 )
@@ -57,12 +59,28 @@ async def inbound(sender_id: str, text: str, channel: str) -> dict[str, Any]:
 
 
 async def outbox(sender_id: str) -> list[dict[str, Any]]:
-    """Pending outbox messages of the conversation (the console marks them delivered)."""
+    """Pending outbox messages of the conversation, each with ``custom.outbox_id``; they stay pending until
+    acknowledged (:func:`acknowledge`)."""
     body = await _call("GET", f"{CONSOLE_OUTBOX_PATH}/{quote(sender_id, safe='')}")
     return messages(sender_id, body.get("messages"))
+
+
+async def acknowledge(sender_id: str, ids: list[int]) -> int:
+    """Mark those outbox messages of this conversation delivered; returns how many were still pending."""
+    if not ids:
+        return 0
+    body = await _call("POST", CONSOLE_OUTBOX_ACK_PATH, {"conversation_id": sender_id, "ids": ids[:1000]})
+    return int(body.get("marked") or 0)
 
 
 async def delete_handoffs(sender_id: str) -> int:
     """Delete every hand-off of the conversation; returns how many were deleted."""
     body = await _call("DELETE", f"{CONSOLE_CONVERSATIONS_PATH}/{quote(sender_id, safe='')}")
     return int(body.get("deleted_handoffs") or 0)
+
+
+async def export_handoffs(sender_id: str) -> list[dict[str, Any]]:
+    """Every hand-off of the conversation for the user's own export (``rasa_plugins/export.py``)."""
+    body = await _call("GET", f"{CONSOLE_EXPORT_PATH}/{quote(sender_id, safe='')}")
+    handoffs = body.get("handoffs")
+    return [h for h in handoffs if isinstance(h, dict)] if isinstance(handoffs, list) else []

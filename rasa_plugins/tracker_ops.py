@@ -22,6 +22,16 @@ async def is_paused(agent: Any, sender_id: str) -> bool:
     return bool(tracker and tracker.is_paused())
 
 
+async def conversation_exists(agent: Any, sender_id: str) -> bool:
+    """Whether any event of the conversation is stored (SQL tracker store: one indexed query)."""
+    store = innermost(agent.tracker_store)
+    if hasattr(store, "SQLEvent") and hasattr(store, "session_scope"):
+        with store.session_scope() as session:
+            row = session.query(store.SQLEvent.id).filter(store.SQLEvent.sender_id == sender_id).first()
+        return row is not None
+    return bool(await agent.tracker_store.exists(sender_id))
+
+
 async def had_handoff(agent: Any, sender_id: str) -> bool:
     """Whether the conversation was ever paused (handed to an adviser), in any session.
 

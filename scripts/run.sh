@@ -1,23 +1,27 @@
 #!/usr/bin/env bash
 # Start the action server, the adviser console, the web chat page, the Rasa server and (with TELEGRAM_BOT_TOKEN)
-# the Telegram bridge; one Ctrl-C stops them all.
-# Secrets (console session key, inbound token shared by Rasa's REST channel and the console, Rasa's API token)
-# are generated once into var/secrets.env (mode 600, gitignored); values already set in the environment win.
+# the Telegram bridge under supervisor (supervisord in the foreground): a process that dies is restarted within
+# seconds (back-off while it keeps failing at start), the others keep running; logs go to $RUN_DIR/log/ (default
+# var/log/) with rotation; one Ctrl-C stops everything. Status and restarts by hand:
+#   .venv/bin/supervisorctl -c var/supervisord.conf status|restart NAME
+# Secrets are generated once into $RUN_DIR/secrets.env (mode 600, gitignored); values already set in the
+# environment win. Each process gets only the variables it needs (core/stack.py; supervisord runs with `env -i`).
 set -euo pipefail
-mkdir -p var/log
 
 # Ports, URLs and paths: resolved by the one settings module (defaults live there, values set in the environment
 # win); with TELEGRAM_BOT_TOKEN set this also gives the console the bridge's push URL.
 settings_exports=$(.venv/bin/python -m core.settings shell) || exit 2
 eval "$settings_exports"
+( umask 077; mkdir -p "$RUN_DIR/log" )
 
-secrets_file=var/secrets.env
+secrets_file=$RUN_DIR/secrets.env
 ( umask 077; touch "$secrets_file" )
 # FACEBOOK_*: placeholders until a Meta app is configured (bot/credentials.yml reads them; random values make the
 # Messenger webhook reject every request).
 # TELEGRAM_WEBHOOK_SECRET: the secret token Telegram sends with every webhook request (webhook mode only).
-for name in CONSOLE_SECRET_KEY CONSOLE_INBOUND_TOKEN RASA_TOKEN PSEUDONYM_KEY FACEBOOK_VERIFY_TOKEN FACEBOOK_SECRET \
-            FACEBOOK_PAGE_ACCESS_TOKEN TELEGRAM_WEBHOOK_SECRET; do
+# ACTION_SERVER_TOKEN: Rasa sends it as X-Action-Token (bot/endpoints.yml), the action server requires it.
+for name in CONSOLE_SECRET_KEY CONSOLE_INBOUND_TOKEN RASA_TOKEN PSEUDONYM_KEY ACTION_SERVER_TOKEN REST_SESSION_KEY \
+            FACEBOOK_VERIFY_TOKEN FACEBOOK_SECRET FACEBOOK_PAGE_ACCESS_TOKEN TELEGRAM_WEBHOOK_SECRET; do
   if [[ -n "${!name:-}" ]]; then
     continue
   fi
@@ -35,57 +39,50 @@ done
 # generated password that is printed here once.
 .venv/bin/python -m channels.console.cli ensure-admin
 
-pids=()
+# The supervisor configuration with each program's command line and environment (mode 0600: it holds secrets).
+conf=$(.venv/bin/python -m core.stack write-config) || exit 2
+mapfile -t health < <(.venv/bin/python -m core.stack health-urls)
+
+# supervisord gets an empty environment: the programs get only what their [program:…] section lists.
+env -i PATH="/usr/local/bin:/usr/bin:/bin" HOME="$HOME" LANG="${LANG:-C.UTF-8}" \
+  .venv/bin/supervisord -c "$conf" &
+supervisor=$!
 stop() {
-  trap - INT TERM EXIT
+  trap - INT TERM
   echo; echo "Stopping ..."
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
+  kill -TERM "$supervisor" 2>/dev/null || true
+  wait "$supervisor" 2>/dev/null || true
   echo "Stopped."
+  exit 0
 }
-trap stop INT TERM EXIT
+trap stop INT TERM
 
-# Request size limits (bytes, from core/settings.py): Sanic reads SANIC_REQUEST_MAX_SIZE, separately per process.
-# Internal services listen on loopback unless RASA_HOST / ACTION_HOST say otherwise (rasa_sdk reads SANIC_HOST).
-SANIC_REQUEST_MAX_SIZE="$ACTION_REQUEST_MAX_SIZE" SANIC_HOST="$ACTION_HOST" \
-  .venv/bin/python -m rasa_sdk --actions actions --port "$ACTION_PORT" --endpoints bot/endpoints.yml > >(tee var/log/actions.log) 2>&1 &
-pids+=($!)
-.venv/bin/python -m channels.console > >(tee var/log/console.log) 2>&1 &
-pids+=($!)
-.venv/bin/python -m channels.webchat > >(tee var/log/webchat.log) 2>&1 &
-pids+=($!)
-if [[ -n "${TELEGRAM_BOT_TOKEN:-}" ]]; then
-  .venv/bin/python -m channels.telegram > >(tee var/log/telegram.log) 2>&1 &
-  pids+=($!)
-  telegram_line="Telegram bridge:  $TELEGRAM_MODE mode, http://$TELEGRAM_HOST:$TELEGRAM_PORT/healthz (log: var/log/telegram.log)"
-else
-  telegram_line="Telegram bridge:  off (set TELEGRAM_BOT_TOKEN, see README)"
-fi
-SANIC_REQUEST_MAX_SIZE="$RASA_REQUEST_MAX_SIZE" PYTHONWARNINGS=ignore::DeprecationWarning \
-  .venv-rasa/bin/rasa run --model models/bot.tar.gz --enable-api \
-  --auth-token="$RASA_TOKEN" --interface "$RASA_HOST" --port "$RASA_PORT" \
-  --endpoints bot/endpoints.yml --credentials bot/credentials.yml --cors "*" > >(tee var/log/rasa.log) 2>&1 &
-pids+=($!)
-
+# Ready when every process answers its health check (/health, /healthz, Rasa's /).
 ready=""
-for _ in $(seq 1 180); do
-  if curl -fs "http://127.0.0.1:$RASA_PORT/status?token=$RASA_TOKEN" >/dev/null 2>&1 \
-     && curl -fs "http://127.0.0.1:$ACTION_PORT/health" >/dev/null 2>&1 \
-     && curl -fs "http://127.0.0.1:$CONSOLE_PORT/healthz" >/dev/null 2>&1 \
-     && curl -fs "http://127.0.0.1:$WEBCHAT_PORT/healthz" >/dev/null 2>&1; then
-    ready=yes; break
-  fi
-  sleep 1
+deadline=$((SECONDS + 300))
+while (( SECONDS < deadline )); do
+  kill -0 "$supervisor" 2>/dev/null || { echo "supervisord ended; see $RUN_DIR/log/supervisord.log" >&2; exit 1; }
+  ready=yes
+  for line in "${health[@]}"; do
+    curl -fs -o /dev/null --max-time 2 "${line#* }" || { ready=""; break; }
+  done
+  [[ -n "$ready" ]] && break
+  sleep 0.5
 done
 if [[ -z "$ready" ]]; then
-  echo "Not every server answered after 180 s; see var/log/{rasa,actions,console,webchat,telegram}.log." >&2
+  echo "Not every server answered after 300 s (still starting?); see $RUN_DIR/log/{rasa,actions,console,webchat,telegram}.log." >&2
+fi
+if [[ -n "${TELEGRAM_BOT_TOKEN:-}" ]]; then
+  telegram_line="Telegram bridge:  $TELEGRAM_MODE mode, http://$TELEGRAM_HOST:$TELEGRAM_PORT/healthz (log: $RUN_DIR/log/telegram.log)"
+else
+  telegram_line="Telegram bridge:  off (set TELEGRAM_BOT_TOKEN, see README)"
 fi
 cat <<MSG
 
   Berufsorientierungs-Assistent Hessen is running.
     Rasa server:      http://127.0.0.1:$RASA_PORT   (REST: /webhooks/rest/webhook, poll adviser replies:
                       /webhooks/rest/outbox?sender=ID; HTTP API needs ?token=\$RASA_TOKEN from $secrets_file)
-    Action server:    http://127.0.0.1:$ACTION_PORT/health
+    Action server:    http://127.0.0.1:$ACTION_PORT/health   (only Rasa may call it: X-Action-Token)
     Web chat:         http://$WEBCHAT_HOST:$WEBCHAT_PORT/   (the browser talks to Rasa at $WEBCHAT_RASA_URL)
     $telegram_line
     Messenger:        Rasa's connector at /webhooks/facebook/webhook (placeholders until FACEBOOK_* are set)
@@ -93,6 +90,8 @@ cat <<MSG
                       log in as "${CONSOLE_ADMIN_USER:-admin}" with the password printed above when the account
                       was created (CONSOLE_ADMIN_USER / CONSOLE_ADMIN_PASSWORD set it); more accounts:
                       .venv/bin/python -m channels.console.cli create-user NAME --role adviser
+  Processes run under supervisor (restarted when they die); logs in $RUN_DIR/log/; status:
+    .venv/bin/supervisorctl -c $conf status
   Talk to it:
     make shell           (in a second terminal)
     curl -s -XPOST http://127.0.0.1:$RASA_PORT/webhooks/rest/webhook \\
@@ -100,4 +99,4 @@ cat <<MSG
   Ctrl-C stops everything.
 
 MSG
-wait -n "${pids[@]}" || true
+wait "$supervisor" || true

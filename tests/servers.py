@@ -15,8 +15,15 @@ from typing import Any
 
 import httpx
 
-from core.settings import shell_exports
-from tests.rasa_cli import MODEL, RASA, ROOT, rasa_env
+from core.protocol import (
+    CONVERSATION_TOKEN_HEADER,
+    REST_OUTBOX_ACK_PATH,
+    REST_OUTBOX_PATH,
+    REST_WEBHOOK_PATH,
+    outbox_ids,
+)
+from core.stack import programs as stack_programs
+from tests.rasa_cli import MODEL, ROOT, rasa_env
 
 APP_PYTHON = ROOT / ".venv" / "bin" / "python"
 CONSOLE_HEALTH = "/healthz"
@@ -38,7 +45,7 @@ class Process:
     health_url: str
     proc: subprocess.Popen[bytes] | None = field(default=None, init=False)
 
-    def start(self, timeout: float = 180) -> None:
+    def start(self, timeout: float = 300) -> None:
         handle = self.log.open("ab")
         self.proc = subprocess.Popen(
             self.args, cwd=ROOT, env=self.env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True
@@ -82,24 +89,44 @@ class Stack:
     webchat: Process | None = None  # the web chat page (channels/webchat); the browser talks to Rasa directly
     webchat_url: str = ""
     telegram_port: int = 0  # reserved for a Telegram bridge: the console pushes adviser replies there
+    tokens: dict[str, str] = field(default_factory=dict)  # conversation token per sender id used in say()
 
     @property
     def api(self) -> dict[str, str]:
         """Query parameters for Rasa's HTTP API (``params=stack.api``)."""
         return {"token": self.rasa_token} if self.rasa_token else {}
 
-    def say(self, sender: str, message: object, timeout: float = 30) -> list[dict]:
-        r = httpx.post(
-            f"{self.rasa_url}/webhooks/rest/webhook", json={"sender": sender, "message": message}, timeout=timeout
-        )
+    def say(self, sender: str, message: object, timeout: float = 30, ack: bool = True) -> list[dict]:
+        """One message as a well-behaved REST client sends it: the first message of ``sender`` proposes that id,
+        later ones present the conversation token the server issued (``X-Conversation-Token``); outbox messages
+        in the reply are acknowledged unless ``ack=False``."""
+        token = self.tokens.get(sender)
+        body: dict[str, object] = {"message": message} if token else {"sender": sender, "message": message}
+        headers = {CONVERSATION_TOKEN_HEADER: token} if token else {}
+        r = httpx.post(f"{self.rasa_url}{REST_WEBHOOK_PATH}", json=body, headers=headers, timeout=timeout)
         r.raise_for_status()
-        return r.json()
+        self.tokens[sender] = r.headers[CONVERSATION_TOKEN_HEADER]
+        messages = r.json()
+        if ack:
+            self.ack(sender, messages)
+        return messages
 
-    def outbox(self, sender: str, timeout: float = 30) -> list[dict]:
-        """Pending adviser / bot messages of a conversation, as a REST client polls them."""
-        r = httpx.get(f"{self.rasa_url}/webhooks/rest/outbox", params={"sender": sender}, timeout=timeout)
+    def outbox(self, sender: str, timeout: float = 30, ack: bool = True) -> list[dict]:
+        """Pending adviser / bot messages of a conversation, as a REST client polls them (and acknowledges)."""
+        r = httpx.get(f"{self.rasa_url}{REST_OUTBOX_PATH}", headers={CONVERSATION_TOKEN_HEADER: self.tokens[sender]},
+                      timeout=timeout)
         r.raise_for_status()
-        return r.json()
+        messages = r.json()
+        if ack:
+            self.ack(sender, messages)
+        return messages
+
+    def ack(self, sender: str, messages: list[dict]) -> None:
+        ids = outbox_ids(messages)
+        if ids:
+            r = httpx.post(f"{self.rasa_url}{REST_OUTBOX_ACK_PATH}", json={"ids": ids},
+                           headers={CONVERSATION_TOKEN_HEADER: self.tokens[sender]}, timeout=30)
+            r.raise_for_status()
 
     def parse(self, text: str) -> dict:
         r = httpx.post(f"{self.rasa_url}/model/parse", json={"text": text}, params=self.api, timeout=30)
@@ -141,7 +168,7 @@ def start_stack(
     workdir: Path, kb_url: str, endpoints: str = "bot/endpoints.yml", console: bool = True, webchat: bool = False,
     **extra_env: str,
 ) -> Stack:
-    """Action server + adviser console + Rasa server (with ``--auth-token`` and ``--cors "*"`` as `make run`);
+    """Action server + adviser console + Rasa server (token from ``RASA_TOKEN``, ``--cors "*"``, as `make run`);
     ``endpoints`` and ``extra_env`` select e.g. the production stores. All three share the knowledge-base
     database (hand-offs live there). ``webchat`` also serves the web chat page, talking to this Rasa."""
     action_port, rasa_port, console_port, telegram_port = free_port(), free_port(), free_port(), free_port()
@@ -158,32 +185,23 @@ def start_stack(
         CONSOLE_PORT=str(console_port),
         CONSOLE_INBOUND_TOKEN=secrets.token_urlsafe(24),
         PSEUDONYM_KEY=secrets.token_urlsafe(24),
+        REST_SESSION_KEY=secrets.token_urlsafe(32),
         CONSOLE_SECRET_KEY=secrets.token_urlsafe(32),
         CONSOLE_ADMIN_USER="e2e-admin",
         CONSOLE_ADMIN_PASSWORD=secrets.token_urlsafe(16),
         TELEGRAM_PUSH_URL=f"http://127.0.0.1:{telegram_port}/internal/push",
+        RETENTION_INTERVAL_HOURS="0",  # no retention job on the tests' data (tests/retention/ runs it)
         **extra_env,
     )
-    limits = shell_exports(env)  # request size limits, as `make run` passes them to Sanic (scripts/run.sh)
-    actions = Process(
-        "action server",
-        [str(APP_PYTHON), "-m", "rasa_sdk", "--actions", "actions", "--port", str(action_port),
-         "--endpoints", "bot/endpoints.yml"],
-        {**env, "SANIC_REQUEST_MAX_SIZE": limits["ACTION_REQUEST_MAX_SIZE"], "SANIC_HOST": limits["ACTION_HOST"]},
-        workdir / "actions.log",
-        f"http://127.0.0.1:{action_port}/health",
-    )
-    rasa = Process(
-        "rasa server",
-        [
-            str(RASA), "run", "--model", str(MODEL), "--enable-api", f"--auth-token={rasa_token}",
-            "--interface", limits["RASA_HOST"], "--port", str(rasa_port), "--endpoints", endpoints,
-            "--credentials", "bot/credentials.yml", "--cors", "*",
-        ],
-        {**env, "SANIC_REQUEST_MAX_SIZE": limits["RASA_REQUEST_MAX_SIZE"]},
-        workdir / "rasa.log",
-        f"{rasa_url}/status?token={rasa_token}",
-    )
+    # The action server and Rasa exactly as `make run` starts them (command line and per-process environment
+    # from core/stack.py): actions.server with the X-Action-Token check, Rasa via rasa_plugins.serve.
+    env.update(ACTION_PORT=str(action_port), RASA_PORT=str(rasa_port))
+    env.setdefault("ACTION_SERVER_TOKEN", secrets.token_urlsafe(24))
+    programs = {p.name: p for p in stack_programs(env, endpoints=endpoints, model=str(MODEL))}
+    actions = Process("action server", list(programs["actions"].argv), programs["actions"].env,
+                      workdir / "actions.log", programs["actions"].health_url)
+    rasa = Process("rasa server", list(programs["rasa"].argv), programs["rasa"].env, workdir / "rasa.log",
+                   f"{rasa_url}/status?token={rasa_token}")
     stack = Stack(actions, rasa, rasa_url, rasa_token=rasa_token, console_url=console_url,
                   inbound_token=env["CONSOLE_INBOUND_TOKEN"], env=env, telegram_port=telegram_port)
     try:
@@ -221,6 +239,12 @@ def start_webchat(stack: Stack, workdir: Path) -> None:
     stack.webchat.start(timeout=60)
 
 
+# the operator named in the privacy text of the shared stack (tests/e2e/test_privacy_export.py checks it)
+TEST_OPERATOR = {
+    "PRIVACY_OPERATOR_NAME": "Testbetrieb Jugendberufsagentur Hessen",
+    "PRIVACY_OPERATOR_CONTACT": "Teststraße 1, 65000 Wiesbaden, datenschutz@test.example",
+    "PRIVACY_DPO_CONTACT": "dsb@test.example",
+}
 _shared: Stack | None = None
 
 
@@ -229,7 +253,7 @@ def shared_stack(kb_url: str, workdir: Path, config: Any) -> Stack:
     the session (``config.add_cleanup``)."""
     global _shared
     if _shared is None:
-        _shared = start_stack(workdir, kb_url, webchat=True)
+        _shared = start_stack(workdir, kb_url, webchat=True, **TEST_OPERATOR)
 
         def stop() -> None:
             global _shared

@@ -9,6 +9,7 @@ from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
+from channels.console import pseudonyms
 from channels.console.deps import DB, ApiAdviser, HandoffId, RasaApiDep
 from channels.console.templating import waiting_minutes
 from handoff import lifecycle, service
@@ -32,7 +33,7 @@ class NoteOut(BaseModel):
 
 class HandoffOut(BaseModel):
     id: int
-    conversation_id: str
+    conversation: str = Field(description="Pseudonym des Gesprächs (G-…); die Gesprächs-ID selbst sieht niemand")
     channel: str
     status: str = Field(description="waiting | assigned | closed")
     reason: str
@@ -42,11 +43,14 @@ class HandoffOut(BaseModel):
     created_at: dt.datetime
     waiting_minutes: int = Field(description="Minuten seit der Übergabe (bis zum Abschluss)")
     assigned_to: str | None
+    team: str | None = Field(None, description="Team, dem die Übergabe zugeordnet ist")
     closed_at: dt.datetime | None
     outcome: str | None
 
 
 class HandoffDetailOut(HandoffOut):
+    profile: dict[str, Any] = Field(default_factory=dict, description="Profilkarte: je Merkmal eine Liste von "
+                                    "{value, label, line}; line ist die Zeile in transcript")
     summary: dict[str, Any]
     transcript: list[dict[str, Any]]
     thread: list[MessageOut]
@@ -76,7 +80,7 @@ class CloseOut(BaseModel):
 def _out(handoff: Handoff) -> HandoffOut:
     return HandoffOut(
         id=handoff.id,
-        conversation_id=handoff.conversation_id,
+        conversation=pseudonyms.of(handoff.conversation_id),
         channel=handoff.channel,
         status=handoff.status,
         reason=handoff.reason,
@@ -86,9 +90,16 @@ def _out(handoff: Handoff) -> HandoffOut:
         created_at=handoff.created_at,
         waiting_minutes=waiting_minutes(handoff.created_at, handoff.closed_at),
         assigned_to=handoff.adviser.username if handoff.adviser else None,
+        team=handoff.team.name if handoff.team else None,
         closed_at=handoff.closed_at,
         outcome=handoff.outcome,
     )
+
+
+def pseudonymised(data: dict[str, Any]) -> dict[str, Any]:
+    """An export for advisers: the conversation id replaced by its pseudonym."""
+    raw = data.pop("conversation_id", None)
+    return {"conversation": pseudonyms.of(raw), **data} if isinstance(raw, str) else data
 
 
 def _text(value: Any) -> str | None:
@@ -98,6 +109,7 @@ def _text(value: Any) -> str | None:
 def _detail(db: Session, handoff: Handoff) -> HandoffDetailOut:
     return HandoffDetailOut(
         **_out(handoff).model_dump(),
+        profile=(handoff.summary or {}).get("profile") or {},
         summary=handoff.summary or {},
         transcript=handoff.transcript or [],
         thread=[
@@ -218,7 +230,7 @@ def resume(rasa: RasaApiDep, handoff_id: HandoffId, adviser: ApiAdviser, db: DB)
 @router.get("/handoffs/{handoff_id}/export", response_model=dict[str, Any], summary="Export als JSON")
 def export(handoff_id: HandoffId, adviser: ApiAdviser, db: DB) -> dict[str, Any]:
     handoff = _get(db, handoff_id, adviser)
-    data = service.export(handoff)
+    data = pseudonymised(service.export(handoff))
     service.audit(db, adviser, "export", handoff_id)
     db.commit()
     return data

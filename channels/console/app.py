@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sys
 from collections.abc import AsyncIterator
@@ -19,7 +20,19 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from channels.body_limit import KIB, BodyLimit, TokenGuard, validation_error_handler
-from channels.console import api, auth, inbound, pages, proxies
+from channels.console import (
+    api,
+    auth,
+    dashboard,
+    feedback,
+    inbound,
+    notify,
+    pages,
+    proxies,
+    pseudonyms,
+    replies,
+)
+from channels.console import teams as team_pages
 from channels.console.accounts import ensure_admin
 from channels.console.deps import CurrentAdviser, LoginRequired, PageError, render
 from channels.console.security import SessionSigner
@@ -29,7 +42,7 @@ from channels.push.http import http_pusher
 from channels.push.messenger import graph_pusher
 from core.db import make_engine, make_session_factory, session_scope
 from core.protocol import CHANNEL_FACEBOOK, INBOUND_TOKEN_HEADER
-from core.settings import ConsoleSettings
+from core.settings import PROJECT_ROOT, ConsoleSettings, RetentionSettings
 from handoff.outbox import register_pusher
 
 log = logging.getLogger(__name__)
@@ -105,7 +118,24 @@ def _wants_page(request: Request) -> bool:
     return not request.url.path.startswith(API_PREFIXES)
 
 
-def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
+async def run_retention(interval_hours: float, first_delay: float = 60.0) -> None:
+    """The retention job (``python -m channels.retention --scheduled``, its own process) shortly after start
+    and then every ``interval_hours``; the job itself makes sure only one console worker purges per interval."""
+    delay = min(first_delay, interval_hours * 3600)
+    while True:
+        await asyncio.sleep(delay)
+        delay = interval_hours * 3600
+        try:
+            job = await asyncio.create_subprocess_exec(sys.executable, "-m", "channels.retention", "--scheduled",
+                                                     cwd=PROJECT_ROOT)
+            if await job.wait() != 0:
+                log.warning("retention job failed (exit code %s)", job.returncode)
+        except OSError as exc:
+            log.warning("retention job could not be started: %s", exc)
+
+
+def create_app(settings: ConsoleSettings | None = None, retention: RetentionSettings | None = None) -> FastAPI:
+    """The console; with ``retention`` (``python -m channels.console``) it also schedules the retention job."""
     settings = settings or ConsoleSettings.from_env()
     engine = make_engine(settings.database_url)
     factory = make_session_factory(engine)
@@ -114,7 +144,15 @@ def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         if settings.auto_setup:
             setup(settings, factory)
+        task = None
+        if retention is not None and retention.interval_hours > 0:
+            task = asyncio.create_task(run_retention(retention.interval_hours))
+        notifier = asyncio.create_task(notify.run(settings, factory)) if settings.smtp_host else None
         yield
+        if notifier is not None:
+            notifier.cancel()
+        if task is not None:
+            task.cancel()
         engine.dispose()
 
     app = FastAPI(
@@ -128,6 +166,7 @@ def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
         openapi_url=None,
     )
     app.state.settings = settings
+    pseudonyms.configure(settings.pseudonym_key or settings.inbound_token or "")
     app.state.session_factory = factory
     app.state.signer = SessionSigner(settings.secret_key, settings.session_max_age)
     app.state.templates = make_templates()
@@ -139,14 +178,23 @@ def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
 
     # Outermost last: security headers on every answer, then the channel token, then the size limit.
     app.add_middleware(BodyLimit, max_bytes=CONSOLE_MAX_BODY)
-    app.add_middleware(TokenGuard, paths=inbound.GUARDED_PATHS, header=INBOUND_TOKEN_HEADER,
+    app.add_middleware(TokenGuard, paths=inbound.GUARDED_PATHS + feedback.GUARDED_PATHS,
+                       header=INBOUND_TOKEN_HEADER,
                        expected=lambda: app.state.settings.inbound_token, unset_detail=inbound.TOKEN_UNSET)
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(auth.router, include_in_schema=False)
     app.include_router(pages.router, include_in_schema=False)
+    app.include_router(team_pages.router, include_in_schema=False)
+    app.include_router(dashboard.pages, include_in_schema=False)
+    app.include_router(replies.pages, include_in_schema=False)
     app.include_router(api.router)
+    app.include_router(team_pages.api_router)
+    app.include_router(dashboard.api)
+    app.include_router(replies.api)
     app.include_router(inbound.router)
+    app.include_router(feedback.router)
+    app.include_router(feedback.pages)
 
     @app.get("/openapi.json", include_in_schema=False)
     def openapi(_: CurrentAdviser) -> JSONResponse:
@@ -207,4 +255,4 @@ def _same_site(request: Request) -> bool:
 
 
 # ``uvicorn channels.console.app:app`` builds the app from the environment on first access (not on import)
-__getattr__ = lazy_app(create_app)
+__getattr__ = lazy_app(lambda: create_app(retention=RetentionSettings.from_env()))

@@ -7,6 +7,9 @@
   deactivate USERNAME     (ends the account's sessions; login and API token are refused)
   activate USERNAME
   ensure-admin            (first admin from CONSOLE_ADMIN_USER / CONSOLE_ADMIN_PASSWORD, or "admin")
+  create-team NAME [--region KEY …] [--topic KEY …] [--email ADDRESS] [--fallback]
+                          (districts: handoff/data/hessen_regions.yml; topics: handoff/teams.py TOPICS)
+  add-member TEAM USERNAME
 
 Generated passwords and tokens are printed once; only their hashes are stored.
 """
@@ -16,11 +19,15 @@ from __future__ import annotations
 import argparse
 import sys
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from channels.console import accounts
 from core.db import database_url, make_engine, make_session_factory, session_scope
 from core.migrate import upgrade
 from core.settings import AdminAccountSettings
-from handoff.models import ROLES
+from handoff import teams
+from handoff.models import ROLES, Adviser
 
 
 def _read_password(from_stdin: bool) -> str | None:
@@ -58,6 +65,17 @@ def main(argv: list[str] | None = None) -> int:
     activate.add_argument("username")
 
     commands.add_parser("ensure-admin", help="Erstes Administrationskonto anlegen, falls keines existiert")
+
+    team = commands.add_parser("create-team", help="Team anlegen (Region, Themen, E-Mail, Auffangteam)")
+    team.add_argument("name")
+    team.add_argument("--region", action="append", default=[], help="Kreis-Schlüssel, z. B. frankfurt (mehrfach)")
+    team.add_argument("--topic", action="append", default=[], choices=sorted(teams.TOPICS), help="Thema (mehrfach)")
+    team.add_argument("--email", default=None)
+    team.add_argument("--fallback", action="store_true", help="Auffangteam für alles, wozu kein Team passt")
+
+    member = commands.add_parser("add-member", help="Konto einem Team hinzufügen")
+    member.add_argument("team")
+    member.add_argument("username")
 
     args = parser.parse_args(argv)
     url = args.database_url or database_url()
@@ -100,9 +118,29 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"Administrationskonto {result.adviser.username!r} angelegt.")
                     if result.password:
                         print(f"Passwort (wird nur jetzt angezeigt): {result.password}")
-    except accounts.AccountError as exc:
+            elif args.command in ("create-team", "add-member"):
+                return _team_command(session, args)
+    except (accounts.AccountError, teams.TeamError) as exc:
         print(f"Fehler: {exc}", file=sys.stderr)
         return 1
+    return 0
+
+
+def _team_command(session: Session, args: argparse.Namespace) -> int:
+    if args.command == "create-team":
+        if teams.team_by_name(session, args.name) is not None:
+            raise teams.TeamError("Ein Team mit diesem Namen gibt es schon.")
+        created = teams.save_team(session, None, name=args.name, region=args.region, topics=args.topic,
+                                  email=args.email, is_fallback=args.fallback)
+        print(f"Team {created.name!r} angelegt (Region: {', '.join(created.region) or 'ganz Hessen'}; "
+              f"Themen: {', '.join(created.topics) or 'allgemein'}).")
+        return 0
+    found = teams.team_by_name(session, args.team)
+    adviser = session.scalar(select(Adviser).where(Adviser.username == args.username))
+    if found is None or adviser is None:
+        raise teams.TeamError("Team oder Konto gibt es nicht.")
+    added = teams.add_member(session, found, adviser)
+    print(f"{args.username!r} ist {'jetzt' if added else 'schon'} Mitglied von {found.name!r}.")
     return 0
 
 

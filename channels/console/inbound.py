@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 from channels.console.deps import DB, MAX_ID
 from core import protocol
 from core.tokens import same
-from handoff import outbox, service
+from handoff import access, feedback, outbox, service
 
 router = APIRouter(tags=["Kanäle"])
 _token_header = APIKeyHeader(name=protocol.INBOUND_TOKEN_HEADER, auto_error=False,
@@ -26,7 +26,7 @@ TOKEN_UNSET = "CONSOLE_INBOUND_TOKEN ist nicht gesetzt; Kanal-Schnittstelle abge
 GUARDED_PATHS = (
     protocol.CONSOLE_INBOUND_PATH, protocol.CONSOLE_OUTBOX_PATH, protocol.CONSOLE_OUTBOX_PATH + "/",
     protocol.CONSOLE_CONVERSATIONS_PATH + "/", protocol.CONSOLE_OUTBOX_PENDING_PATH,
-    protocol.CONSOLE_OUTBOX_DELIVERED_PATH,
+    protocol.CONSOLE_OUTBOX_DELIVERED_PATH, protocol.CONSOLE_OUTBOX_ACK_PATH, protocol.CONSOLE_EXPORT_PATH + "/",
 )
 
 
@@ -46,7 +46,8 @@ class InboundIn(BaseModel):
 
 class OutboxOut(BaseModel):
     messages: list[dict[str, Any]] = Field(
-        description='Rasa-artige Bot-Nachrichten, z. B. {"recipient_id": …, "text": …}; jetzt als zugestellt markiert'
+        description='Rasa-artige Bot-Nachrichten, z. B. {"recipient_id": …, "text": …, "custom": {"outbox_id": 7}}; '
+                    "bleiben ausstehend, bis der Kanal sie bestätigt (" + protocol.CONSOLE_OUTBOX_ACK_PATH + ")"
     )
 
 
@@ -58,18 +59,28 @@ class InboundOut(OutboxOut):
              summary="Nachricht der Person während einer Übergabe speichern; ausstehende Nachrichten abholen")
 def inbound(body: InboundIn, db: DB) -> InboundOut:
     stored = bool(body.text.strip()) and service.add_user_message(db, body.conversation_id, body.text) is not None
-    messages = outbox.take_pending(db, body.conversation_id)
     db.commit()
-    return InboundOut(stored=stored, messages=messages)
+    return InboundOut(stored=stored, messages=outbox.peek_pending(db, body.conversation_id))
 
 
 @router.get(protocol.CONSOLE_OUTBOX_PATH + "/{conversation_id:path}", response_model=OutboxOut,
             dependencies=[Depends(inbound_token)],
-            summary="Ausstehende Nachrichten für ein Gespräch abholen (werden als zugestellt markiert)")
+            summary="Ausstehende Nachrichten für ein Gespräch lesen (ohne sie als zugestellt zu markieren)")
 def pending_outbox(conversation_id: str, db: DB) -> OutboxOut:
-    messages = outbox.take_pending(db, conversation_id)
+    return OutboxOut(messages=outbox.peek_pending(db, conversation_id))
+
+
+class AckIn(BaseModel):
+    conversation_id: str = Field(min_length=1, max_length=200)
+    ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(max_length=1000)
+
+
+@router.post(protocol.CONSOLE_OUTBOX_ACK_PATH, dependencies=[Depends(inbound_token)],
+             summary="Angezeigte Nachrichten eines Gesprächs bestätigen (nur Nachrichten dieses Gesprächs)")
+def outbox_ack(body: AckIn, db: DB) -> dict[str, int]:
+    marked = outbox.mark_delivered_for(db, body.conversation_id, body.ids)
     db.commit()
-    return OutboxOut(messages=messages)
+    return {"marked": marked}
 
 
 class DeletedOut(BaseModel):
@@ -79,10 +90,26 @@ class DeletedOut(BaseModel):
 @router.delete(protocol.CONSOLE_CONVERSATIONS_PATH + "/{conversation_id:path}", response_model=DeletedOut,
                dependencies=[Depends(inbound_token)],
                summary="Alle Übergaben eines Gesprächs löschen (auf Wunsch der Person)")
-def delete_conversation(conversation_id: str, db: DB) -> DeletedOut:
+def delete_conversation(conversation_id: str, db: DB, request: Request) -> DeletedOut:
     deleted = service.delete_conversation(db, conversation_id)
+    feedback.delete_pseudonym(db, request.app.state.settings.pseudonym(conversation_id))  # missed messages, counts
     db.commit()
     return DeletedOut(deleted_handoffs=deleted)
+
+
+class ExportOut(BaseModel):
+    handoffs: list[dict[str, Any]] = Field(description="alle Übergaben des Gesprächs mit Verlauf, Notizen und Outbox")
+
+
+@router.get(protocol.CONSOLE_EXPORT_PATH + "/{conversation_id:path}", response_model=ExportOut,
+            dependencies=[Depends(inbound_token)],
+            summary="Alle Übergaben eines Gesprächs für die Auskunft an die Person (Art. 15 DSGVO)")
+def export_conversation(conversation_id: str, db: DB) -> ExportOut:
+    handoffs = access.conversation_export(db, conversation_id)
+    if handoffs:
+        service.audit(db, None, "export_on_request", None, f"{len(handoffs)} Übergabe(n) für die Auskunft exportiert")
+        db.commit()
+    return ExportOut(handoffs=handoffs)
 
 
 class PendingMessage(BaseModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 
 from fastapi import APIRouter, Depends, Form, Query, Request
@@ -9,6 +10,8 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from channels.console import api
+from channels.console import teams as team_pages
 from channels.console.deps import (
     DB,
     AdminAdviser,
@@ -17,9 +20,10 @@ from channels.console.deps import (
     PageError,
     RasaApiDep,
     csrf_protect,
+    get_settings,
     render,
 )
-from handoff import lifecycle, service
+from handoff import feedback, lifecycle, office_hours, service, targets
 from handoff.models import STATUSES, Adviser, AuditEntry, Handoff
 
 router = APIRouter(dependencies=[Depends(csrf_protect)])
@@ -37,6 +41,7 @@ FLASH = {
     "assign": "Die Übergabe ist Ihnen zugewiesen.",
     "closed": "Die Übergabe ist abgeschlossen und der Bot ist wieder aktiv.",
     "resumed": "Der Bot ist wieder aktiv.",
+    "transferred": "Die Übergabe wurde weitergeleitet.",
 }
 AUDIT_LIMIT = 500
 
@@ -103,8 +108,13 @@ def inbox(
         db, service.InboxFilter(status=status or None, topic=topic.strip() or None, min_wait_minutes=minutes),
         viewer=adviser,
     )
+    # most urgent first: waiting longest (office-hours minutes) against the first-reply target, answered ones last
+    rated = targets.by_urgency(db, handoffs, dt.datetime.now(dt.UTC), office_hours.configured(),
+                               get_settings(request).first_reply_target_minutes)
     return render(request, "inbox.html", {
-        "nav": "inbox", "handoffs": handoffs, "errors": errors, "refresh": 30,
+        "nav": "inbox", "handoffs": [h for h, _ in rated], "urgency": {h.id: u for h, u in rated},
+        "target_minutes": get_settings(request).first_reply_target_minutes,
+        "errors": errors, "refresh": 30,
         "filters": {"status": status, "topic": topic, "min_wait": "" if minutes is None else minutes},
     })
 
@@ -123,7 +133,9 @@ def handoff_page(
     resumed = lifecycle.is_resumed(db, handoff_id) if handoff.status == "closed" else None
     return render(request, "handoff.html", {
         "nav": "inbox", "h": handoff, "resumed": resumed, "flash": FLASH.get(ok), "outcomes": OUTCOMES,
+        "rating": feedback.rating_for(db, handoff_id) if handoff.status == "closed" else None,
         "refresh": 20 if handoff.status != "closed" else 0,
+        **team_pages.transfer_choices(db, adviser),
     })
 
 
@@ -185,7 +197,7 @@ def resume(
 @router.get("/handoffs/{handoff_id}/export.json")
 def export(handoff_id: HandoffId, adviser: CurrentAdviser, db: DB) -> Response:
     handoff = _handoff_or_404(db, handoff_id, adviser)
-    data = service.export(handoff)
+    data = api.pseudonymised(service.export(handoff))
     service.audit(db, adviser, "export", handoff_id)
     db.commit()
     return JSONResponse(

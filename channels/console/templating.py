@@ -10,6 +10,8 @@ from zoneinfo import ZoneInfo
 import jinja2
 from fastapi.templating import Jinja2Templates
 
+from channels.console import pseudonyms
+
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 LOCAL = ZoneInfo("Europe/Berlin")
 
@@ -19,6 +21,9 @@ ROLE = {"adviser": "Beratung", "admin": "Administration"}
 SPEAKER = {"user": "Person", "bot": "Bot", "adviser": "Beratung", "system": "System"}
 ACTION = {
     "login": "Anmeldung",
+    "route": "Team zugeordnet",
+    "transfer": "Weitergeleitet",
+    "team_saved": "Team gespeichert",
     "login_failed": "Anmeldung fehlgeschlagen",
     "logout": "Abmeldung",
     "read": "gelesen",
@@ -32,6 +37,7 @@ ACTION = {
     "account_deactivated": "Konto gesperrt",
     "account_activated": "Konto freigegeben",
     "token_revoked": "API-Token widerrufen",
+    "canned_reply": "Textbaustein",
 }
 SUMMARY_LABELS = {
     "persona": "Anrede",
@@ -110,7 +116,7 @@ def make_templates() -> Jinja2Templates:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(local_time=local_time, iso=iso, duration=duration, plain=plain)
+    env.filters.update(local_time=local_time, iso=iso, duration=duration, plain=plain, pseudonym=pseudonyms.of)
     env.globals.update(
         STATUS=STATUS, REASON=REASON, ROLE=ROLE, SPEAKER=SPEAKER, ACTION=ACTION, SUMMARY_LABELS=SUMMARY_LABELS
     )

@@ -25,14 +25,27 @@ def graph_pusher(page_token: str, graph_url: str, timeout: float = 10.0) -> Push
             return True  # nothing Messenger could show (e.g. a marker)
         if is_from_adviser(message):
             text = ADVISER_LABEL + text
-        for part in split_for_messenger(text):
+        parts = split_for_messenger(text)
+        for i, part in enumerate(parts):
+            content: dict[str, Any] = {"text": part}
+            replies = quick_replies(message.get("buttons")) if i == len(parts) - 1 else []
+            if replies:  # e.g. the rating 1–5 after a closed case; Rasa's connector reads quick_reply.payload
+                content["quick_replies"] = replies
             body = {"recipient": {"id": conversation_id}, "messaging_type": "MESSAGE_TAG", "tag": "HUMAN_AGENT",
-                    "message": {"text": part}}
+                    "message": content}
             if post("Messenger push", url, params={"access_token": page_token}, json=body, timeout=timeout) is None:
                 return False
         return True
 
     return push
+
+
+def quick_replies(buttons: Any) -> list[dict[str, str]]:
+    """Rasa buttons as Messenger quick replies (at most 13, titles of at most 20 characters)."""
+    if not isinstance(buttons, list):
+        return []
+    return [{"content_type": "text", "title": str(b.get("title", ""))[:20], "payload": str(b.get("payload", ""))[:1000]}
+            for b in buttons[:13] if isinstance(b, dict) and b.get("title") and b.get("payload")]
 
 
 def split_for_messenger(text: str, limit: int = MESSENGER_MAX) -> list[str]:

@@ -10,23 +10,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import time
 from collections import defaultdict
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
-from telegram import Bot, InlineKeyboardMarkup
+from telegram import Bot, InlineKeyboardMarkup, InputFile
 from telegram.constants import ChatAction
 from telegram.error import TelegramError
 
 from channels.telegram import store, texts
-from channels.telegram.delivery import DeliveryFailed, button_rows, keyboard, send
+from channels.telegram.delivery import DeliveryFailed, button_rows, keyboard, send, with_retry
 from channels.telegram.logs import log_event
 from channels.telegram.rasa import RasaClient, RasaRefused, RasaUnavailable
 from channels.telegram.render import Outgoing, render
 from core.db import session_scope
-from core.protocol import is_deleted_notice
+from core.protocol import export_of, is_deleted_notice
 
 MAX_RETRY_PAUSE = 60.0
 
@@ -110,9 +111,25 @@ class Bridge:
             if is_deleted_notice(message):
                 self.forget(chat_id)
                 continue
+            export = export_of(message)
+            if export is not None:  # "Meine Daten" (/meinedaten): the export as a JSON file
+                delivered = await self._send_export(chat_id, export) and delivered
+                continue
             for outgoing in render(message):
                 delivered = await self._send(chat_id, outgoing) and delivered
         return delivered
+
+    async def _send_export(self, chat_id: int, export: dict[str, Any]) -> bool:
+        data = json.dumps(export, ensure_ascii=False, indent=2).encode("utf-8")
+        try:
+            await with_retry(lambda: self.bot.send_document(
+                chat_id, document=InputFile(data, filename=texts.EXPORT_FILENAME), caption=texts.EXPORT_CAPTION,
+            ), what="sendDocument", attempts=self.send_attempts)
+        except (DeliveryFailed, TelegramError) as exc:
+            log_event("telegram_send_failed", level=logging.ERROR, error=type(exc).__name__)
+            return False
+        log_event("export_sent", size=len(data))
+        return True
 
     async def say(self, chat_id: int, html_text: str, markup: InlineKeyboardMarkup | None = None) -> bool:
         """A text of the bridge itself (already HTML)."""
@@ -148,19 +165,21 @@ class Bridge:
 
     # --- deletion -----------------------------------------------------------------------------------------
 
-    async def delete(self, chat_id: int) -> bool:
-        """Delete tracker and hand-offs (through Rasa's REST channel), then the mapping and the queue."""
+    async def delete(self, chat_id: int) -> str | None:
+        """Delete tracker and hand-offs (through Rasa's REST channel), then the mapping and the queue. Returns the
+        text for the user: done, or done here with the counselling side queued; None if nothing could be deleted."""
+        complete = True
         with session_scope(self.factory) as session:
             conversation_id = store.existing_conversation(session, chat_id)
         if conversation_id is not None:
             try:
-                await self.rasa.delete(conversation_id)
+                complete = await self.rasa.delete(conversation_id)
             except (RasaUnavailable, RasaRefused) as exc:
                 log_event("delete_failed", level=logging.ERROR, conversation=conversation_id, error=str(exc))
-                return False
+                return None
         self.forget(chat_id)
-        log_event("chat_deleted", conversation=conversation_id)
-        return True
+        log_event("chat_deleted", conversation=conversation_id, complete=complete)
+        return texts.DELETED if complete else f"{texts.DELETED}\n\n{texts.DELETE_PENDING}"
 
     def forget(self, chat_id: int) -> None:
         with session_scope(self.factory) as session:

@@ -29,7 +29,7 @@ NEW_MESSAGES = filters.UpdateType.MESSAGE  # edits of old messages are ignored
 
 # Commands that are a Rasa intent: the bridge sends the intent, Rasa answers in du or Sie.
 INTENT_COMMANDS = {"start": "/greet", "hilfe": "/help", "help": "/help", "neustart": "/restart",
-                   "datenschutz": "/ask_privacy"}
+                   "datenschutz": "/ask_privacy", "meinedaten": "/request_data_export"}
 # Bridge texts sent before Rasa's answer.
 COMMAND_NOTES = {"start": texts.START_NOTE, "hilfe": texts.COMMANDS, "help": texts.COMMANDS}
 
@@ -89,7 +89,7 @@ async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if data == DELETE_NO:
             await bridge.say(chat_id, texts.DELETE_CANCELLED)
         else:
-            await bridge.say(chat_id, texts.DELETED if await bridge.delete(chat_id) else texts.DELETE_FAILED)
+            await bridge.say(chat_id, await bridge.delete(chat_id) or texts.DELETE_FAILED)
         return
     with session_scope(bridge.factory) as session:
         payload = store.payload_for(session, data)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+from collections.abc import Collection
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
@@ -46,6 +47,25 @@ def forget_chat(session: Session, chat_id: int) -> None:
     """Delete the mapping and anything still queued for this chat (the user asked for deletion)."""
     session.execute(delete(TelegramPending).where(TelegramPending.chat_id == chat_id))
     session.execute(delete(TelegramChat).where(TelegramChat.chat_id == chat_id))
+
+
+def purge_idle(session: Session, cutoff: dt.datetime, conversation_ids: Collection[str] = ()) -> tuple[int, int]:
+    """Retention: forget chats last seen before ``cutoff`` or whose conversation was purged, with their queued
+    messages, and queued messages older than ``cutoff``. Returns (mappings, queued messages) deleted."""
+    stale = select(TelegramChat.chat_id).where(TelegramChat.last_seen_at < cutoff)
+    chat_ids = set(session.scalars(stale))
+    ids = list(conversation_ids)
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        chat_ids.update(session.scalars(select(TelegramChat.chat_id).where(TelegramChat.conversation_id.in_(chunk))))
+    chats = sorted(chat_ids)
+    pending = session.execute(delete(TelegramPending).where(TelegramPending.received_at < cutoff)).rowcount or 0
+    mappings = 0
+    for start in range(0, len(chats), 500):
+        chunk = chats[start:start + 500]
+        pending += session.execute(delete(TelegramPending).where(TelegramPending.chat_id.in_(chunk))).rowcount or 0
+        mappings += session.execute(delete(TelegramChat).where(TelegramChat.chat_id.in_(chunk))).rowcount or 0
+    return int(mappings), int(pending)
 
 
 # --- queue of unanswered messages ---------------------------------------------------------------------------

@@ -7,8 +7,8 @@ Telegram users are mostly students: "du". HTML parse mode: no ``<``/``&`` in the
 START_NOTE = (
     "Willkommen! 👋\n"
     "Kurz zum Datenschutz: Damit ich antworten kann, speichere ich den Verlauf dieses Chats. "
-    "Ich brauche keinen Namen und gebe nichts weiter. Mehr dazu: /datenschutz. "
-    "Alles löschen: /loeschen."
+    "Ich brauche keinen Namen. Wer ihn sieht und wie lange er bleibt: /datenschutz. "
+    "Deine Daten als Datei: /meinedaten. Alles löschen: /loeschen."
 )
 
 COMMANDS = (
@@ -17,6 +17,7 @@ COMMANDS = (
     "/hilfe – diese Übersicht\n"
     "/neustart – Gespräch neu beginnen\n"
     "/datenschutz – was gespeichert wird\n"
+    "/meinedaten – alles Gespeicherte als Datei\n"
     "/loeschen – deinen Chat-Verlauf löschen\n\n"
     "Oder schreib einfach deine Frage, z. B. „Was verdient man als Elektroniker?“"
 )
@@ -27,6 +28,7 @@ COMMAND_MENU = (
     ("hilfe", "Hilfe und Befehle"),
     ("neustart", "Gespräch neu beginnen"),
     ("datenschutz", "Was gespeichert wird"),
+    ("meinedaten", "Meine gespeicherten Daten als Datei"),
     ("loeschen", "Meinen Chat-Verlauf löschen"),
 )
 
@@ -49,6 +51,8 @@ DELETE_CONFIRM = (
 DELETE_YES = "Ja, alles löschen"
 DELETE_NO = "Nein, behalten"
 DELETED = "Erledigt: Dein Chat-Verlauf ist gelöscht. Wenn du wieder schreibst, fangen wir neu an."
+DELETE_PENDING = ("Bei der Beratung ist dein Gespräch noch gespeichert, weil sie gerade nicht erreichbar ist. Es wird "
+                  "dort automatisch gelöscht, sobald sie wieder erreichbar ist.")
 DELETE_CANCELLED = "Alles klar, ich lösche nichts."
 DELETE_FAILED = (
     "Das Löschen hat gerade nicht geklappt, weil bei mir etwas technisch hakt. "
@@ -56,3 +60,6 @@ DELETE_FAILED = (
 )
 
 BUTTON_EXPIRED = "Dieser Knopf ist nicht mehr aktuell. Schreib mir deine Frage einfach als Text."
+
+EXPORT_FILENAME = "meine-daten.json"
+EXPORT_CAPTION = "Deine Daten aus diesem Chat (JSON-Datei)."

@@ -19,12 +19,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from channels.body_limit import KIB, BodyLimit
 from channels.lazy_app import lazy_app
 from core.settings import WebchatSettings
+from knowledge_base.privacy import privacy_text
 
 HERE = Path(__file__).resolve().parent
 STATIC_DIR = HERE / "static"
 TEMPLATES_DIR = HERE / "templates"
 MAX_MESSAGE_LENGTH = 2000
 HISTORY_LIMIT = 200
+PRIVACY_PAGE_PATH = "/datenschutz"
 WEBCHAT_MAX_BODY = 16 * KIB  # the server only delivers the page: no request needs a body
 
 
@@ -92,6 +94,11 @@ def create_app(settings: WebchatSettings | None = None) -> FastAPI:
             "history_limit": HISTORY_LIMIT,
         }
         return templates.TemplateResponse(request, "chat.html", config)
+
+    @app.get(PRIVACY_PAGE_PATH, response_class=HTMLResponse)
+    def privacy(request: Request) -> HTMLResponse:
+        """The privacy information (Art. 13 DSGVO): the same text the bot sends, with the current settings."""
+        return templates.TemplateResponse(request, "privacy.html", {"text": privacy_text()})
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:

@@ -45,4 +45,4 @@ RUN python -m compileall -q core knowledge_base handoff actions channels migrati
 USER 10001:10001
 # action server, console, web chat, Telegram bridge
 EXPOSE 5055 8000 8080 8081
-CMD ["python", "-m", "rasa_sdk", "--actions", "actions", "--port", "5055"]
+CMD ["python", "-m", "actions.server"]

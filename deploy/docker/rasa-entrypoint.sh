@@ -1,7 +1,9 @@
 #!/bin/sh
-# Entrypoint of the Rasa image. Rasa takes --auth-token only on the command line, so the token comes from the
-# environment (RASA_TOKEN, a Kubernetes Secret) and is put on the command line here. Extra arguments are appended.
+# Entrypoint of the Rasa image: Rasa's own command line, started through rasa_plugins.serve, which takes the HTTP
+# API token from the environment (RASA_TOKEN, a Kubernetes Secret) inside the process — so it is not on the
+# command line (ps, /proc/<pid>/cmdline) — and bounds the calls of the action server (ACTION_TIMEOUT, 5 s).
+# Extra arguments are appended.
 set -eu
 : "${RASA_TOKEN:?RASA_TOKEN must be set (Rasa's HTTP API token)}"
-exec rasa run --model models/bot.tar.gz --endpoints bot/endpoints.production.yml --credentials bot/credentials.yml \
-  --port 5005 --enable-api --auth-token "$RASA_TOKEN" "$@"
+exec python -m rasa_plugins.serve run --model models/bot.tar.gz --endpoints bot/endpoints.production.yml \
+  --credentials bot/credentials.yml --port 5005 --enable-api "$@"

@@ -72,7 +72,7 @@ def test_adviser_answers_a_waiting_handoff_in_the_browser(page: Any, stack: Stac
     chosen = outcome.input_value()
     page.get_by_label("Kommentar").fill("Browsertest")
     page.get_by_role("button", name="Abschließen").click()
-    expect(page.locator("dl.facts")).to_contain_text("abgeschlossen")
+    expect(page.locator("dl.facts").first).to_contain_text("abgeschlossen")
     expect(page.get_by_role("alert")).to_have_count(0)  # no "bot could not be resumed" warning
     handoff = AdviserApi(stack).handoff_for(who, status="closed")
     assert handoff["outcome"] and chosen in handoff["outcome"]

@@ -11,6 +11,7 @@ HTML stays text; links; the server's deletion marker; "Neues Gespräch"; the len
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import threading
@@ -24,6 +25,7 @@ import pytest
 import uvicorn
 
 from channels.webchat.app import create_app
+from core.protocol import conversation_of
 from core.settings import WebchatSettings
 from tests.e2e.conftest import (
     BACK_WORDS,
@@ -41,7 +43,7 @@ pytestmark = pytest.mark.browser
 
 SESSION_KEY = "bo-hessen-webchat-session"
 HISTORY_KEY = "bo-hessen-webchat-history"
-SESSION_ID = re.compile(r"web-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
+TOKEN = re.compile(r"v1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{20,}")  # the server-issued X-Conversation-Token
 UNREACHABLE = "Der Assistent ist gerade nicht erreichbar. Bitte versuch es gleich noch einmal."
 
 
@@ -84,12 +86,26 @@ def wait_for_answer(page: Any, before: int, expect_empty_input: bool = False) ->
     return [str(text) for text in new]
 
 
+# sessionStorage (this tab) unless "Auf diesem Gerät merken" is ticked (tests/browser/test_webchat_storage.py)
+STORE = "(window.localStorage.getItem('bo-hessen-webchat-remember') === '1' ? window.localStorage : window.sessionStorage)"
+
+
 def session_id(page: Any) -> str:
-    return str(page.evaluate(f"window.localStorage.getItem({SESSION_KEY!r})"))
+    """The stored conversation token ("" before the first answer: the page never invents an id)."""
+    return str(page.evaluate(f"{STORE}.getItem({SESSION_KEY!r})") or "")
+
+
+def conversation_id(page: Any) -> str:
+    """The conversation id inside the stored token (the fake Rasa below and the real one encode it the same)."""
+    token = session_id(page)
+    if not token:
+        return ""
+    encoded = token.split(".")[1]
+    return base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)).decode("utf-8")
 
 
 def stored_history(page: Any) -> dict[str, Any]:
-    return json.loads(page.evaluate(f"window.localStorage.getItem({HISTORY_KEY!r})") or "{}")
+    return json.loads(page.evaluate(f"{STORE}.getItem({HISTORY_KEY!r})") or "{}")
 
 
 # --- with the real stack ---------------------------------------------------------------------------------
@@ -104,13 +120,16 @@ def test_question_buttons_and_reload(page: Any, stack: Stack) -> None:
     expect(page.get_by_role("heading", level=1)).to_have_text("Berufsorientierungs-Assistent Hessen")
     expect(page.locator(".intro")).to_contain_text("Lösch meine Daten")
     expect(page.get_by_label("Deine Nachricht")).to_have_attribute("placeholder", "Schreib deine Frage …")
-    who = session_id(page)
-    assert SESSION_ID.fullmatch(who), who
+    assert session_id(page) == ""  # no conversation until the first message; the page never chooses an id
     log = page.get_by_role("log")
     expect(log.locator(".msg")).to_have_count(0)  # nothing is sent automatically
 
-    # a question → the answer, its source as a safe link
+    # a question → the answer, its source as a safe link; the server issued the conversation's token
     answer = "\n".join(say(page, "Was ist BAB?"))
+    token = session_id(page)
+    assert TOKEN.fullmatch(token), token
+    who = conversation_of(stack.env["REST_SESSION_KEY"], token)
+    assert who and who.startswith("web-"), who
     assert "Berufsausbildungsbeihilfe" in answer and "Quelle:" in answer
     expect(log.locator(".msg-user")).to_have_text(["Du: Was ist BAB?"])
     source = log.locator(".msg-bot a").first
@@ -140,7 +159,7 @@ def test_question_buttons_and_reload(page: Any, stack: Stack) -> None:
     shown = log.inner_text()
     page.reload()
     open_chat(page, stack.webchat_url)
-    assert session_id(page) == who
+    assert session_id(page) == token
     expect(log).to_have_text(shown, use_inner_text=True)
     assert [m["who"] for m in stored_history(page)["messages"]][:2] == ["user", "bot"]
     title = offered.first.inner_text()
@@ -176,9 +195,10 @@ def test_adviser_reply_arrives_by_polling_labelled_beratung(page: Any, stack: St
     from playwright.sync_api import expect
 
     open_chat(page, stack.webchat_url)
-    who = session_id(page)
     topic = f"Ärger im Betrieb ({uuid.uuid4().hex[:6]})"
     assert CONSENT_WORD in "\n".join(say(page, HANDOFF_REQUEST))
+    who = conversation_of(stack.env["REST_SESSION_KEY"], session_id(page))
+    assert who
     assert TOPIC_WORDS in "\n".join(click_button(page, "Ja, einverstanden"))
     reply = "\n".join(say(page, topic))
     if CONTACT_WORDS in reply:  # outside office hours
@@ -218,20 +238,20 @@ def test_deleting_the_data_starts_a_new_session(page: Any, stack: Stack) -> None
     from playwright.sync_api import expect
 
     open_chat(page, stack.webchat_url)
-    first = session_id(page)
     say(page, "Was ist BAB?")
+    first = conversation_of(stack.env["REST_SESSION_KEY"], session_id(page))
+    assert first
     assert "löschen" in "\n".join(say(page, "Bitte lösch meine Daten"))
     click_button(page, "Ja, löschen")  # (the page is emptied, so the helper sees no new message)
     log = page.get_by_role("log")
     expect(log).not_to_contain_text("Was ist BAB?")  # the old conversation is gone from the page …
     expect(log).to_contain_text("gelöscht")  # … the confirmation stays
-    second = session_id(page)
-    assert second != first and SESSION_ID.fullmatch(second)
+    assert session_id(page) == ""  # the next message starts a new conversation with a new token
     assert [m["who"] for m in stored_history(page)["messages"]] == ["bot"]
     assert not [e for e in stack.tracker(first)["events"] if e.get("event") == "user"]
     page.reload()
     open_chat(page, stack.webchat_url)
-    assert session_id(page) == second
+    assert session_id(page) == ""
     expect(log).not_to_contain_text("Was ist BAB?")
 
 
@@ -269,18 +289,49 @@ def fake_rasa(page: Any, reply: Reply, outbox: list[list[dict[str, Any]]] | None
     """Answer the page's Rasa requests in the browser; returns the list of webhook bodies received.
     ``outbox`` holds the answers of the next polls (then empty lists)."""
     received: list[dict[str, Any]] = []
-    cors = {"Access-Control-Allow-Origin": "*"}
+    cors = {"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Headers": "*",
+            "Access-Control-Expose-Headers": "X-Conversation-Token"}
+    started = [0]
+
+    def token_for(conversation: str) -> str:
+        encoded = base64.urlsafe_b64encode(conversation.encode()).decode().rstrip("=")
+        return f"v1.{encoded}.{'m' * 43}"
+
+    def conversation(route: Any) -> str:
+        """Like the real channel: the token's conversation, or a new one when there is no token."""
+        token = route.request.headers.get("x-conversation-token")
+        if token:
+            encoded = token.split(".")[1]
+            return base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)).decode()
+        started[0] += 1
+        return f"web-fake-{started[0]}"
 
     def webhook(route: Any) -> None:
-        body = json.loads(route.request.post_data or "{}")
+        if route.request.method == "OPTIONS":
+            route.fulfill(status=204, headers=cors)
+            return
+        body = {**json.loads(route.request.post_data or "{}")}
+        assert "sender" not in body  # the page never chooses the conversation
+        body["sender"] = conversation(route)
         received.append(body)
-        route.fulfill(status=200, json=reply(body), headers=cors)
+        route.fulfill(status=200, json=reply(body), headers={**cors, "X-Conversation-Token": token_for(body["sender"])})
 
     def poll(route: Any) -> None:
+        if route.request.method == "OPTIONS":
+            route.fulfill(status=204, headers=cors)
+            return
         route.fulfill(status=200, json=outbox.pop(0) if outbox else [], headers=cors)
 
+    def ack(route: Any) -> None:
+        if route.request.method == "OPTIONS":
+            route.fulfill(status=204, headers=cors)
+            return
+        route.fulfill(status=200, json={"marked": len(json.loads(route.request.post_data or "{}").get("ids", []))},
+                      headers=cors)
+
     page.route(re.compile(r"/webhooks/rest/webhook$"), webhook)
-    page.route(re.compile(r"/webhooks/rest/outbox\?sender="), poll)
+    page.route(re.compile(r"/webhooks/rest/outbox$"), poll)
+    page.route(re.compile(r"/webhooks/rest/outbox/ack$"), ack)
     return received
 
 
@@ -304,7 +355,7 @@ def test_unreachable_rasa_shows_a_german_error_and_keeps_the_text(page: Any, lon
     expect(page.get_by_role("log")).to_contain_text("BAB heißt …")
     expect(page.get_by_role("alert")).to_be_hidden()
     expect(box).to_have_value("")
-    assert received == [{"sender": session_id(page), "message": "Was ist BAB?"}]
+    assert received == [{"sender": conversation_id(page), "message": "Was ist BAB?"}]
 
 
 def test_bot_text_is_shown_as_text_with_safe_links(page: Any, lone_chat: LoneChat) -> None:
@@ -365,20 +416,19 @@ def test_deletion_by_the_server_starts_a_new_session(page: Any, lone_chat: LoneC
 
     received = fake_rasa(page, reply)
     open_chat(page, lone_chat.url)
-    first = session_id(page)
     say(page, "Lösch meine Daten")
+    first = conversation_id(page)
     click_button(page, "Ja, löschen")
     log = page.get_by_role("log")
     expect(log.locator(".msg")).to_have_count(1)
     expect(log).to_have_text(f"Assistent: {confirmation}")
     expect(page.get_by_role("status")).to_contain_text("gelöscht")
-    second = session_id(page)
-    assert second != first and SESSION_ID.fullmatch(second)
-    assert stored_history(page) == {"sender": second, "messages": [
+    assert session_id(page) == ""  # forgotten: the next message starts a new conversation
+    assert stored_history(page) == {"sender": "", "messages": [
         {"who": "bot", "text": confirmation, "buttons": [], "image": ""}]}
     assert [b["sender"] for b in received] == [first, first]
     say(page, "Hallo")
-    assert received[-1]["sender"] == second
+    assert received[-1]["sender"] not in ("", first) and received[-1]["sender"] == conversation_id(page)
 
 
 def test_new_conversation_needs_a_second_step(page: Any, lone_chat: LoneChat) -> None:
@@ -386,8 +436,8 @@ def test_new_conversation_needs_a_second_step(page: Any, lone_chat: LoneChat) ->
 
     fake_rasa(page, lambda body: [{"recipient_id": body["sender"], "text": "Antwort"}])
     open_chat(page, lone_chat.url)
-    first = session_id(page)
     say(page, "Hallo")
+    first = session_id(page)
     new = page.get_by_role("button", name="Neues Gespräch")
     new.click()
     expect(new).to_have_attribute("aria-expanded", "true")

@@ -37,12 +37,18 @@ def test_user_message_is_stored_and_pending_replies_returned(client: TestClient,
     r = client.post("/api/inbound", json={"conversation_id": "conv-in", "text": "Danke!", "channel": "rest"},
                     headers=HEADERS)
     assert r.status_code == 200
-    assert r.json() == {"stored": True,
-                        "messages": [{"recipient_id": "conv-in", "text": "Antwort der Beraterin"}]}
+    assert r.json()["stored"] is True
+    [pending] = r.json()["messages"]
+    assert pending["recipient_id"] == "conv-in" and pending["text"] == "Antwort der Beraterin"
     assert [(m.role, m.text) for m in load(factory, hid).messages] == [("user", "Danke!")]
     again = client.post("/api/inbound", json={"conversation_id": "conv-in", "text": "   "}, headers=HEADERS)
-    assert again.json() == {"stored": False, "messages": []}  # delivered once; blank text not stored
+    assert again.json() == {"stored": False, "messages": [pending]}  # still pending until acknowledged; blank text not stored
     assert len(load(factory, hid).messages) == 1
+    ack = client.post("/api/outbox-ack", json={"conversation_id": "conv-in", "ids": [pending["custom"]["outbox_id"]]},
+                      headers=HEADERS)
+    assert ack.json() == {"marked": 1}
+    assert client.post("/api/inbound", json={"conversation_id": "conv-in", "text": "x"},
+                       headers=HEADERS).json()["messages"] == []
 
 
 def test_no_open_handoff(client: TestClient) -> None:
@@ -52,13 +58,22 @@ def test_no_open_handoff(client: TestClient) -> None:
     assert bad.status_code == 422
 
 
-def test_outbox_is_taken_once(client: TestClient, factory: sessionmaker[Session]) -> None:
+def test_outbox_is_read_until_its_own_conversation_acknowledges_it(client: TestClient,
+                                                                    factory: sessionmaker[Session]) -> None:
     with session_scope(factory) as s:
-        outbox.dispatch(s, "web/1", "web", {"text": "eins"})
-        outbox.dispatch(s, "web/1", "web", {"text": "zwei", "buttons": [{"title": "OK", "payload": "/ok"}]})
-    r = client.get("/api/outbox/web%2F1", headers=HEADERS)
-    assert r.json() == {"messages": [
-        {"recipient_id": "web/1", "text": "eins"},
-        {"recipient_id": "web/1", "text": "zwei", "buttons": [{"title": "OK", "payload": "/ok"}]},
+        first = outbox.dispatch(s, "web/1", "web", {"text": "eins"})
+        second = outbox.dispatch(s, "web/1", "web", {"text": "zwei", "buttons": [{"title": "OK", "payload": "/ok"}]})
+        s.flush()
+        ids = [first.id, second.id]
+    expected = {"messages": [
+        {"recipient_id": "web/1", "text": "eins", "custom": {"outbox_id": ids[0]}},
+        {"recipient_id": "web/1", "text": "zwei", "buttons": [{"title": "OK", "payload": "/ok"}],
+         "custom": {"outbox_id": ids[1]}},
     ]}
-    assert client.get("/api/outbox/web%2F1", headers=HEADERS).json() == {"messages": []}
+    assert client.get("/api/outbox/web%2F1", headers=HEADERS).json() == expected
+    assert client.get("/api/outbox/web%2F1", headers=HEADERS).json() == expected  # reading consumes nothing
+    foreign = client.post("/api/outbox-ack", json={"conversation_id": "web/2", "ids": ids}, headers=HEADERS)
+    assert foreign.json() == {"marked": 0}  # another conversation cannot acknowledge them
+    own = client.post("/api/outbox-ack", json={"conversation_id": "web/1", "ids": ids[:1]}, headers=HEADERS)
+    assert own.json() == {"marked": 1}
+    assert client.get("/api/outbox/web%2F1", headers=HEADERS).json() == {"messages": expected["messages"][1:]}

@@ -167,7 +167,9 @@ def test_close_resumes_the_bot(adviser_client: TestClient, factory: sessionmaker
         ("/conversations/conv/1 ä/tracker/events", {"token": RASA_TOKEN}, [{"event": "action", "name": "action_listen"}]),
     ]
     assert fake_rasa.calls[0]["raw_path"].startswith("/conversations/conv%2F1%20%C3%A4/")
-    assert outbox(factory, "conv/1 ä") == [{"channel": "rest", "text": BACK_TEXT}]
+    back, question = outbox(factory, "conv/1 ä")  # "I'm back", then the satisfaction question (handoff/feedback)
+    assert back == {"channel": "rest", "text": BACK_TEXT}
+    assert question["text"].startswith("Wie zufrieden warst du") and len(question["buttons"]) == 5
     assert audits(factory, hid)[-2:] == ["close", "resume"]
     page = adviser_client.get(r.headers["location"]).text
     assert "der Bot ist wieder aktiv" in page and "Erneut versuchen" not in page
@@ -198,12 +200,12 @@ def test_close_while_rasa_is_down_then_retry(adviser_client: TestClient, factory
     fake_rasa.status = 200
     r = post(adviser_client, hid, "resume")
     assert r.status_code == 303 and "ok=resumed" in r.headers["location"]
-    assert outbox(factory, "conv-down") == [{"channel": "rest", "text": BACK_TEXT}]
+    assert outbox(factory, "conv-down")[0] == {"channel": "rest", "text": BACK_TEXT}  # then the rating question
     page = adviser_client.get(f"/handoffs/{hid}").text
     assert "Erneut versuchen" not in page
     calls = len(fake_rasa.calls)
     post(adviser_client, hid, "resume")  # already resumed: Rasa is not asked again, nothing sent twice
-    assert len(fake_rasa.calls) == calls and len(outbox(factory, "conv-down")) == 1
+    assert len(fake_rasa.calls) == calls and len(outbox(factory, "conv-down")) == 2  # not asked again
 
 
 def test_resume_waits_for_a_newer_open_handoff(adviser_client: TestClient, factory: sessionmaker[Session],

@@ -46,7 +46,7 @@ INGRESS_CONTROLLER = "ingress-controller"
 
 COMMANDS: dict[str, list[str] | None] = {
     "rasa": None,  # the image's entrypoint (deploy/docker/rasa-entrypoint.sh)
-    "actions": ["python", "-m", "rasa_sdk", "--actions", "actions", "--port", "5055"],
+    "actions": ["python", "-m", "actions.server"],
     "console": ["python", "-m", "channels.console"],
     "webchat": ["python", "-m", "channels.webchat"],
     "telegram": ["python", "-m", "channels.telegram"],
@@ -65,8 +65,9 @@ REQUIRED_ENV = {
     "rasa": {"TRACKER_DB_HOST", "TRACKER_DB_PORT", "TRACKER_DB_NAME", "TRACKER_DB_USER",
              "TRACKER_DB_PASSWORD", "REDIS_HOST", "REDIS_PORT", "REDIS_DB", "ACTION_SERVER_URL",
              "CONSOLE_URL", "CONSOLE_INBOUND_TOKEN", "FACEBOOK_VERIFY_TOKEN", "FACEBOOK_SECRET",
-             "FACEBOOK_PAGE_ACCESS_TOKEN", "RASA_TOKEN"},
-    "actions": {"KB_DATABASE_URL", "HANDOFF_OFFICE_HOURS", "HANDOFF_TIMEZONE"},
+             "FACEBOOK_PAGE_ACCESS_TOKEN", "RASA_TOKEN", "ACTION_SERVER_TOKEN"},
+    "actions": {"KB_DATABASE_URL", "HANDOFF_OFFICE_HOURS", "HANDOFF_TIMEZONE", "ACTION_SERVER_TOKEN", "ACTION_HOST",
+                "ACTION_PORT"},
     "console": {"KB_DATABASE_URL", "CONSOLE_SECRET_KEY", "CONSOLE_INBOUND_TOKEN", "RASA_URL", "RASA_TOKEN",
                 "CONSOLE_SECURE_COOKIES", "TELEGRAM_PUSH_URL", "FACEBOOK_PAGE_ACCESS_TOKEN",
                 "CONSOLE_AUTO_SETUP", "CONSOLE_HOST", "CONSOLE_PORT"},
@@ -84,8 +85,8 @@ SECRET_NAME = re.compile(r"TOKEN|SECRET|PASSWORD|_KEY$")
 PUBLIC_ROUTES = {
     (CHAT, "/$", "ImplementationSpecific", "bo-hessen-webchat", 8080),
     (CHAT, "/static/", "ImplementationSpecific", "bo-hessen-webchat", 8080),
-    (CHAT, "/webhooks/rest/(webhook|outbox)$", "ImplementationSpecific", "bo-hessen-rasa", 5005),
-    (CHAT, "/rasa/webhooks/rest/(webhook|outbox)$", "ImplementationSpecific", "bo-hessen-rasa", 5005),
+    (CHAT, "/webhooks/rest/(webhook|outbox|outbox/ack)$", "ImplementationSpecific", "bo-hessen-rasa", 5005),
+    (CHAT, "/rasa/webhooks/rest/(webhook|outbox|outbox/ack)$", "ImplementationSpecific", "bo-hessen-rasa", 5005),
     (CHAT, "/webhooks/facebook/webhook$", "ImplementationSpecific", "bo-hessen-rasa", 5005),
     (CHAT, "/telegram/webhook$", "ImplementationSpecific", "bo-hessen-telegram", 8081),
     (CONSOLE, "/", "Exact", "bo-hessen-console", 8000),
@@ -93,6 +94,10 @@ PUBLIC_ROUTES = {
     (CONSOLE, "/logout", "Exact", "bo-hessen-console", 8000),
     (CONSOLE, "/audit", "Exact", "bo-hessen-console", 8000),
     (CONSOLE, "/users", "Exact", "bo-hessen-console", 8000),
+    (CONSOLE, "/dashboard", "Exact", "bo-hessen-console", 8000),
+    (CONSOLE, "/textbausteine", "Prefix", "bo-hessen-console", 8000),
+    (CONSOLE, "/teams", "Prefix", "bo-hessen-console", 8000),
+    (CONSOLE, "/verpasst", "Prefix", "bo-hessen-console", 8000),
     (CONSOLE, "/handoffs", "Prefix", "bo-hessen-console", 8000),
     (CONSOLE, "/static", "Prefix", "bo-hessen-console", 8000),
     (CONSOLE, "/api/v1", "Prefix", "bo-hessen-console", 8000),
@@ -105,6 +110,8 @@ PUBLIC_URLS = [
     (CHAT, "/webhooks/rest/outbox", "bo-hessen-rasa", 5005, "/webhooks/rest/outbox"),
     (CHAT, "/rasa/webhooks/rest/webhook", "bo-hessen-rasa", 5005, "/webhooks/rest/webhook"),
     (CHAT, "/rasa/webhooks/rest/outbox", "bo-hessen-rasa", 5005, "/webhooks/rest/outbox"),
+    (CHAT, "/webhooks/rest/outbox/ack", "bo-hessen-rasa", 5005, "/webhooks/rest/outbox/ack"),
+    (CHAT, "/rasa/webhooks/rest/outbox/ack", "bo-hessen-rasa", 5005, "/webhooks/rest/outbox/ack"),
     (CHAT, "/webhooks/facebook/webhook", "bo-hessen-rasa", 5005, "/webhooks/facebook/webhook"),
     (CHAT, "/telegram/webhook", "bo-hessen-telegram", 8081, "/telegram/webhook"),
     (CONSOLE, "/", "bo-hessen-console", 8000, "/"),
@@ -120,12 +127,14 @@ INTERNAL_URLS = [
     "/rasa/model", "/rasa/status", "/rasa/conversations/abc/tracker/events", "/rasa/webhooks/rest/delete",
     "/internal/push", "/telegram/internal/push", "/webhook", "/health", "/healthz", "/api/inbound",
     "/api/outbox/abc", "/api/outbox-pending", "/api/outbox-delivered", "/api/conversations/abc", "/docs",
+    "/webhooks/rest/bridge", "/rasa/webhooks/rest/bridge", "/api/outbox-ack", "/api/usage", "/api/export/abc",
     "/openapi.json", "/webhooks/rest/webhook/extra", "/telegram/webhook/extra",
 ]
 # the console's channel API (Rasa and the bridge call it inside the cluster) and its health check
 # The API documentation (/docs, /redoc, /openapi.json) needs a console login and is not routed by the Ingress either:
 # advisers use the JSON API, they do not need its documentation from outside.
-CONSOLE_INTERNAL_PREFIXES = ("/api/inbound", "/api/outbox", "/api/conversations", "/healthz", "/docs", "/redoc",
+CONSOLE_INTERNAL_PREFIXES = ("/api/inbound", "/api/outbox", "/api/conversations", "/api/usage", "/api/export",
+                             "/healthz", "/docs", "/redoc",
                              "/openapi.json")
 # who may open a connection to each component's port
 ALLOWED_CALLERS = {
@@ -139,8 +148,8 @@ ALLOWED_CALLERS = {
 BASE_IMAGES = {"python:3.10-slim-bookworm", "python:3.11-slim-bookworm"}
 TRAIN = "rasa train --config bot/config.yml --domain bot/domain --data bot/data nlu_data --out models " \
         "--fixed-model-name bot"
-RASA_RUN = ["run", "--model", "models/bot.tar.gz", "--endpoints", "bot/endpoints.production.yml",
-            "--credentials", "bot/credentials.yml", "--port", "5005", "--enable-api", "--auth-token"]
+RASA_RUN = ["-m", "rasa_plugins.serve", "run", "--model", "models/bot.tar.gz", "--endpoints",
+            "bot/endpoints.production.yml", "--credentials", "bot/credentials.yml", "--port", "5005", "--enable-api"]
 
 
 # --- manifests ----------------------------------------------------------------------------------------------
@@ -510,8 +519,8 @@ def test_internal_url_is_not_routed(host: str, url: str) -> None:
 
 def test_web_chat_page_reaches_rasa_through_the_ingress() -> None:
     script = (ROOT / "channels" / "webchat" / "static" / "chat.js").read_text(encoding="utf-8")
-    paths = set(re.findall(r"""["'](/webhooks/rest/\w+)""", script))
-    assert paths == {"/webhooks/rest/webhook", "/webhooks/rest/outbox"}
+    paths = set(re.findall(r"""["'](/webhooks/rest/[\w/]+)""", script))
+    assert paths == {"/webhooks/rest/webhook", "/webhooks/rest/outbox", "/webhooks/rest/outbox/ack"}
     prefix = configmap()["WEBCHAT_RASA_URL"]
     for path in paths:
         assert resolve(CHAT, prefix + path) == [("bo-hessen-rasa", 5005, path)]
@@ -789,9 +798,9 @@ def test_app_image_holds_every_module_the_manifests_run() -> None:
     assert packages == {"core", "knowledge_base", "handoff", "actions", "channels", "migrations", "bot"}
     commands = [c for name, c in COMMANDS.items() if c and name != "rasa"]
     modules = {m for c in commands for m in re.findall(r"python -m ([\w.]+)", " ".join(c))}
-    assert modules == {"rasa_sdk", "channels.console", "channels.webchat", "channels.telegram",
+    assert modules == {"actions.server", "channels.console", "channels.webchat", "channels.telegram",
                        "knowledge_base.cli"}
-    for module in modules - {"rasa_sdk"}:
+    for module in modules:
         path = ROOT / module.replace(".", "/")
         assert (path / "__main__.py").exists() or path.with_suffix(".py").exists(), module
         assert module.split(".")[0] in packages, module
@@ -867,14 +876,16 @@ def test_rasa_image_holds_every_module_rasa_loads() -> None:
                     assert allowed, f"{path.name} imports {name}"
 
 
-def test_entrypoint_runs_rasa_with_the_token_from_the_environment(tmp_path: Path) -> None:
-    fake = tmp_path / "rasa"
+def test_entrypoint_runs_rasa_with_the_token_from_the_environment_not_the_command_line(tmp_path: Path) -> None:
+    """The entrypoint starts Rasa through rasa_plugins.serve, which adds the token inside the process."""
+    fake = tmp_path / "python"
     fake.write_text('#!/bin/sh\nfor a in "$@"; do printf "%s\\n" "$a"; done\n', encoding="utf-8")
     fake.chmod(0o755)
     script = str(DOCKER / "rasa-entrypoint.sh")
     env = {"PATH": f"{tmp_path}:/usr/bin:/bin", "RASA_TOKEN": "token with spaces $x"}
     done = subprocess.run(["sh", script, "--cors", "*"], env=env, capture_output=True, text=True, check=True)
-    assert done.stdout.splitlines() == [*RASA_RUN, "token with spaces $x", "--cors", "*"]
+    assert done.stdout.splitlines() == [*RASA_RUN, "--cors", "*"]
+    assert "token with spaces" not in done.stdout
     missing = subprocess.run(["sh", script], env={"PATH": env["PATH"]}, capture_output=True, text=True,
                              check=False)
     assert missing.returncode != 0 and "RASA_TOKEN" in missing.stderr and not missing.stdout

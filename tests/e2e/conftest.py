@@ -5,6 +5,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from core import protocol
 from tests.rasa_cli import MODEL
 from tests.servers import Stack, shared_stack
 
@@ -52,11 +53,16 @@ class AdviserApi:
         self.client = httpx.Client(
             base_url=stack.console_url, headers={"Authorization": f"Bearer {stack.adviser_token}"}, timeout=60
         )
+        self.pseudonym_key = stack.env["PSEUDONYM_KEY"]
+
+    def pseudonym(self, who: str) -> str:
+        """What advisers see of the conversation ``who`` (never the id itself)."""
+        return protocol.pseudonym(self.pseudonym_key, who)
 
     def handoff_for(self, who: str, status: str | None = None) -> dict:
         r = self.client.get("/api/v1/handoffs", params={"status": status} if status else {})
         r.raise_for_status()
-        found = [h for h in r.json() if h["conversation_id"] == who]
+        found = [h for h in r.json() if h["conversation"] == self.pseudonym(who)]
         assert len(found) == 1, r.json()
         return found[0]
 

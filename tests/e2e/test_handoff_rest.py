@@ -7,11 +7,13 @@ The user asks for a human and consents; the bot pauses; the user's messages whil
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import httpx
 import pytest
 
+from core.protocol import DELETE_CANCELLED_PAYLOAD, DELETE_CONFIRMED_PAYLOAD, export_of, is_deleted_notice
 from tests.e2e.conftest import BACK_WORDS, WAITING_WORDS, AdviserApi, start_handoff, texts
 from tests.servers import Stack
 
@@ -87,7 +89,7 @@ def test_handoff_round_trip(stack: Stack, adviser: AdviserApi) -> None:
     assert stack.outbox(plain) == []
     assert stack.console is not None
     console_log = stack.console.log.read_text(errors="replace")
-    assert f"/api/outbox/{who}" in console_log  # the access log shows the calls …
+    assert f"/api/outbox/{adviser.pseudonym(who)}" in console_log  # the access log shows the calls (pseudonym) …
     assert plain not in console_log  # … and none for the plain conversation
 
 
@@ -124,7 +126,8 @@ def test_console_down_while_waiting_still_acknowledges_and_keeps_the_message(
         reply = stack.say(who, "Meine Nachricht, während die Konsole weg ist")
         assert WAITING_WORDS in texts(reply), reply
         assert "Meine Nachricht, während die Konsole weg ist" in user_texts(stack.tracker(who))
-        poll = httpx.get(f"{stack.rasa_url}/webhooks/rest/outbox", params={"sender": who}, timeout=30)
+        poll = httpx.get(f"{stack.rasa_url}/webhooks/rest/outbox", headers={"X-Conversation-Token": stack.tokens[who]},
+                         timeout=30)
         assert poll.status_code == 503 and "error" in poll.json()
     finally:
         stack.console.start(timeout=60)
@@ -138,9 +141,9 @@ def test_console_down_while_waiting_still_acknowledges_and_keeps_the_message(
     assert BACK_WORDS in texts(stack.outbox(who))
 
 
-def test_outbox_poll_rejects_a_missing_sender(stack: Stack) -> None:
+def test_outbox_poll_needs_the_conversation_token(stack: Stack) -> None:
     r = httpx.get(f"{stack.rasa_url}/webhooks/rest/outbox", timeout=30)
-    assert r.status_code == 400 and "sender" in r.json()["error"]
+    assert r.status_code == 401 and "X-Conversation-Token" in r.json()["error"]
 
 
 def test_rasa_http_api_needs_the_token(stack: Stack) -> None:
@@ -159,8 +162,35 @@ def test_delete_endpoint_needs_the_token_and_removes_tracker_and_handoff(stack: 
     assert httpx.post(url, json={"sender": who}, headers={"X-Inbound-Token": "falsch"}, timeout=30).status_code == 401
     assert httpx.post(url, json={}, headers={"X-Inbound-Token": stack.inbound_token}, timeout=30).status_code == 400
     r = httpx.post(url, json={"sender": who}, headers={"X-Inbound-Token": stack.inbound_token}, timeout=30)
-    assert r.json() == {"deleted": True, "handoffs_deleted": 1}
+    assert r.json() == {"deleted": True, "complete": True, "handoffs_deleted": 1}
     assert [e for e in stack.tracker(who)["events"] if e.get("event") == "user"] == []
     listed = adviser.client.get("/api/v1/handoffs").json()
-    assert who not in [h["conversation_id"] for h in listed]
+    assert adviser.pseudonym(who) not in [h["conversation"] for h in listed]
     assert "BAB" in texts(stack.say(who, "Was ist BAB?"))  # a fresh conversation, not paused any more
+
+
+def test_deletion_and_export_work_while_an_adviser_has_the_conversation(stack: Stack, adviser: AdviserApi) -> None:
+    """Rasa runs no dialogue while paused; the REST channel itself answers "Meine Daten" and "Lösch meine Daten"
+    (with a confirmation) instead of passing them to the adviser."""
+    who = sender()
+    start_handoff(stack, who, "Ich will hier raus")
+    handoff = adviser.handoff_for(who)
+    adviser.reply(handoff["id"], "Ich bin da.")
+
+    [export] = [export_of(m) for m in stack.say(who, "Meine Daten") if export_of(m)]
+    assert "Ich will hier raus" in json.dumps(export, ensure_ascii=False)
+    assert "Ich bin da." in json.dumps(export, ensure_ascii=False)
+
+    ask = stack.say(who, "Lösch meine Daten")
+    buttons = {b["title"]: b["payload"] for m in ask for b in m.get("buttons", [])}
+    assert buttons == {"Ja, löschen": DELETE_CONFIRMED_PAYLOAD, "Nein, behalten": DELETE_CANCELLED_PAYLOAD}
+    assert not [t for t in thread(adviser, handoff["id"], "user") if "lösch" in t.lower()]  # not for the adviser
+    assert "nichts" in texts(stack.say(who, DELETE_CANCELLED_PAYLOAD))
+    assert adviser.handoff_for(who)["status"] in ("waiting", "assigned")  # cancelled: nothing deleted
+
+    stack.say(who, "Lösch meine Daten")
+    done = stack.say(who, DELETE_CONFIRMED_PAYLOAD)
+    assert "gelöscht" in texts(done) and any(is_deleted_notice(m) for m in done)
+    assert [e for e in stack.tracker(who)["events"] if e.get("event") == "user"] == []
+    listed = adviser.client.get("/api/v1/handoffs").json()
+    assert adviser.pseudonym(who) not in [h["conversation"] for h in listed]

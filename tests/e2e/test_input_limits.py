@@ -21,7 +21,14 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from core.protocol import INBOUND_TOKEN_HEADER, MAX_MESSAGE_LENGTH, REST_DELETE_PATH, REST_WEBHOOK_PATH
+from core.protocol import (
+    ACTION_TOKEN_HEADER,
+    CONVERSATION_TOKEN_HEADER,
+    INBOUND_TOKEN_HEADER,
+    MAX_MESSAGE_LENGTH,
+    REST_DELETE_PATH,
+    REST_WEBHOOK_PATH,
+)
 from core.settings import StackSettings
 from tests.e2e.conftest import texts
 from tests.servers import Stack
@@ -67,6 +74,7 @@ def test_a_message_over_the_limit_is_not_processed_and_the_user_is_told(stack: S
     assert TOO_LONG_WORDS in reply[0]["text"] and "kürzeren Teilen" in reply[0]["text"], reply
     assert reply[0]["text"].startswith("Deine Nachricht")
     assert long_text not in user_texts(stack, who)  # not processed, not stored
+    stack.tokens[who] = r.headers[CONVERSATION_TOKEN_HEADER]  # the conversation's token came with the answer
     assert "Hi" in texts(stack.say(who, "Hallo"))  # the conversation goes on normally
 
 
@@ -96,7 +104,8 @@ def test_rasa_refuses_a_body_over_its_limit(stack: Stack) -> None:
 
 def test_the_action_server_refuses_a_body_over_its_limit(stack: Stack) -> None:
     action_url = stack.actions.health_url.removesuffix("/health")
-    status, answer = answer_to_declared_body(action_url, "/webhook", LIMITS.action_request_max_size + 1)
+    status, answer = answer_to_declared_body(action_url, "/webhook", LIMITS.action_request_max_size + 1,
+                                             {ACTION_TOKEN_HEADER: stack.env["ACTION_SERVER_TOKEN"]})
     # Sanic refuses the body (413) before reading it; rasa_sdk's catch-all error handler reports that as 500
     assert status in (413, 500) and b"exceeds the size limit" in answer, answer[:500]
     # normal turns (Rasa → action server) still work

@@ -142,3 +142,14 @@ def test_deletion_through_the_dialogue_deletes_the_conversation(stack: Stack, gr
     assert user_texts(stack, sender) == []
     sent = [json.dumps(m) for m in graph.messages_to(sender)]
     assert not any("delete_conversation" in m for m in sent)  # the marker is not sent to Messenger
+
+
+def test_meine_daten_on_messenger_sends_a_summary_not_the_marker(stack: Stack, graph: FakeGraphApi) -> None:
+    sender = "fb-" + secrets.token_hex(6)
+    say(stack, graph, sender, "Was ist BAB?", "BAB")
+    texts = say(stack, graph, sender, "Meine Daten", "Gespeichert zu diesem Chat")
+    joined = "\n".join(texts)
+    assert "keine Datei" in joined and "Kennung G-" in joined
+    assert "2 eigene Nachricht(en)" in joined  # "Was ist BAB?" and "Meine Daten"
+    sent = [json.dumps(m) for m in graph.messages_to(sender)]
+    assert not any("export_conversation" in m or "data_export" in m for m in sent)

@@ -17,7 +17,7 @@ non-string values, multipart/form-data when files are uploaded, JSON bodies, que
 
 What is faked
     getMe, getUpdates (offset confirmation, long polling that wakes on ``push_update``, limit,
-    allowed_updates, 409 while a webhook is set or when a newer getUpdates starts), sendMessage,
+    allowed_updates, 409 while a webhook is set or when a newer getUpdates starts), sendMessage, sendDocument,
     editMessageText, editMessageReplyMarkup, deleteMessage, answerCallbackQuery, sendChatAction,
     setWebhook, deleteWebhook, getWebhookInfo, setMyCommands, deleteMyCommands, getMyCommands,
     getFile (plus file download under ``base_file_url``), close and logOut. Other methods answer
@@ -975,6 +975,13 @@ class FakeTelegram:
             sent = [call for call in sent if call.result and call.result["chat"]["id"] == int(chat_id)]
         return [copy.deepcopy(call.params) for call in sent]
 
+    def sent_documents(self, chat_id: int | None = None) -> list[JSONDict]:
+        """Params of successful sendDocument calls (``document`` is an ``UploadedFile``), optionally for one chat."""
+        sent = [call for call in self.calls_of("sendDocument") if call.ok]
+        if chat_id is not None:
+            sent = [call for call in sent if call.result and call.result["chat"]["id"] == int(chat_id)]
+        return [call.params for call in sent]
+
     def bot_messages(self, chat_id: int) -> list[JSONDict]:
         """Current state (after edits and deletions) of the bot's messages in a chat, as Message dicts."""
         with self._cond:
@@ -1398,6 +1405,7 @@ class FakeTelegram:
             ("getMe", self._get_me),
             ("getUpdates", self._get_updates),
             ("sendMessage", self._send_message),
+            ("sendDocument", self._send_document),
             ("editMessageText", self._edit_message_text),
             ("editMessageReplyMarkup", self._edit_message_reply_markup),
             ("deleteMessage", self._delete_message),
@@ -1509,6 +1517,34 @@ class FakeTelegram:
         if target is not None:
             result["reply_to_message"] = target
         return result
+
+    def _send_document(self, params: JSONDict) -> JSONDict:
+        """A file upload (multipart); like Telegram: a document is required, the caption has at most 1024
+        characters after entity parsing, an uploaded file at most 50 MB."""
+        chat_id = _chat_id_of(params)
+        document = params.get("document")
+        if not isinstance(document, UploadedFile) or not document.data:
+            raise _bad_request("there is no document in the request")
+        if len(document.data) > 50 * 1024 * 1024:
+            raise ApiError(413, "Request Entity Too Large")
+        caption, entities = ("", [])
+        if params.get("caption"):
+            caption, entities = render_text(params.get("caption"), params.get("parse_mode"),
+                                            params.get("caption_entities"))
+            if utf16_len(caption) > 1024:
+                raise _bad_request("message caption is too long")
+        markup = validate_reply_markup(params.get("reply_markup"))
+        with self._cond:
+            message = self._bot_message(chat_id, "", [], markup)
+            message.pop("text")
+            message["document"] = {"file_id": f"doc-{message['message_id']}", "file_name": document.filename,
+                                   "mime_type": document.content_type, "file_size": len(document.data)}
+            if caption:
+                message["caption"] = caption
+            if entities:
+                message["caption_entities"] = entities
+            self._messages[(chat_id, message["message_id"])] = message
+            return copy.deepcopy(message)
 
     def _editable(self, params: JSONDict) -> JSONDict | None:
         """The stored message an edit refers to (lock held); None for inline messages."""

@@ -45,7 +45,7 @@ def test_start_greets_says_what_the_bot_can_do_and_mentions_privacy(fake: FakeTe
     assert greeting["parse_mode"] == "HTML"
     assert "Berufe entdecken" in [t for t, _ in buttons(last_with_buttons(fake, chat))]
     menu = [c["command"] for c in fake.commands()]
-    assert menu == ["start", "hilfe", "neustart", "datenschutz", "loeschen"]
+    assert menu == ["start", "hilfe", "neustart", "datenschutz", "meinedaten", "loeschen"]
 
 
 def test_question_with_buttons_and_a_button_press(fake: FakeTelegram, bridge: Bridge) -> None:
@@ -192,7 +192,7 @@ def test_handoff_adviser_reply_back_to_bot_and_deletion(stack: Stack, fake: Fake
     tracker = stack.tracker(conversation)  # Rasa answers with an empty, new tracker
     assert [e for e in tracker["events"] if e.get("event") == "user"] == []
     listed = adviser.client.get("/api/v1/handoffs", params={"status": "closed"}).json()
-    assert conversation not in [h["conversation_id"] for h in listed]  # hand-off thread
+    assert adviser.pseudonym(conversation) not in [h["conversation"] for h in listed]  # hand-off thread
 
     n = len(fake.sent_messages(chat))
     fake.user_text(chat, "Hallo")

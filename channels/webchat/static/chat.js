@@ -1,12 +1,16 @@
 // Web chat of the Berufsorientierungs-Assistent Hessen. The browser talks to Rasa's REST channel directly:
-// POST {rasa}/webhooks/rest/webhook for every message, GET {rasa}/webhooks/rest/outbox?sender=ID every few
-// seconds while the page is visible (adviser replies during a hand-off, the bot's "I'm back").
+// POST {rasa}/webhooks/rest/webhook for every message, GET {rasa}/webhooks/rest/outbox every few seconds while
+// the page is visible (adviser replies during a hand-off, the bot's "I'm back"); displayed outbox messages are
+// confirmed with POST {rasa}/webhooks/rest/outbox/ack. The conversation is identified by the secret token the
+// server issues with the first answer (header X-Conversation-Token), never by an id the page chooses.
 // Message text is only ever inserted as text nodes; links are built as <a> elements (http/https only).
 (function () {
   "use strict";
 
   var SESSION_KEY = "bo-hessen-webchat-session";
   var HISTORY_KEY = "bo-hessen-webchat-history";
+  var TOKEN_HEADER = "X-Conversation-Token";
+  var TOKEN_PATTERN = /^v1\.[A-Za-z0-9_-]{1,400}\.[A-Za-z0-9_-]{20,100}$/;
   var SEND_TIMEOUT_MS = 45000;
   var POLL_TIMEOUT_MS = 10000;
   var LABELS = { user: "Du", bot: "Assistent", adviser: "Beratung" };
@@ -17,6 +21,9 @@
     newStarted: "Neues Gespräch gestartet.",
     deleted: "Das Gespräch wurde gelöscht. Ab jetzt beginnt ein neues Gespräch.",
     image: "Bild öffnen",
+    exportLink: "Meine Daten herunterladen (JSON-Datei)",
+    remembered: "Der Verlauf bleibt auf diesem Gerät, bis du ihn löschst oder das Häkchen entfernst.",
+    forgotten: "Der Verlauf bleibt nur in diesem Tab. Schließt du ihn, ist er hier weg.",
     buttons: "Antwortmöglichkeiten",
     tooLong: function (max) {
       return "Deine Nachricht ist zu lang. Bitte kürze sie auf höchstens " + max + " Zeichen.";
@@ -50,41 +57,54 @@
   };
   var reducedMotion = window.matchMedia ? window.matchMedia("(prefers-reduced-motion: reduce)") : null;
 
-  // --- storage: localStorage, or memory only when it is unavailable (private mode, blocked) --------------
+  // --- storage: sessionStorage (this tab only) by default; localStorage only after the user ticked "Auf diesem
+  // Gerät merken" (that choice itself is kept in localStorage). Unticking wipes localStorage. Memory only when
+  // storage is unavailable (private mode, blocked). ---------------------------------------------------------
 
+  var REMEMBER_KEY = "bo-hessen-webchat-remember";
+  var STORED_KEYS = [SESSION_KEY, HISTORY_KEY];
   var memory = {};
+  function area(name) {
+    try { return window[name]; } catch (e) { return null; }
+  }
+  function remembered() {
+    try { return area("localStorage").getItem(REMEMBER_KEY) === "1"; } catch (e) { return false; }
+  }
   var storage = {
+    remember: remembered(),
+    current: function () { return area(storage.remember ? "localStorage" : "sessionStorage"); },
     get: function (key) {
-      try { return window.localStorage.getItem(key); } catch (e) { return memory[key] || null; }
+      try { return storage.current().getItem(key); } catch (e) { return memory[key] || null; }
     },
     set: function (key, value) {
       memory[key] = value;
-      try { window.localStorage.setItem(key, value); } catch (e) { /* memory only */ }
+      try { storage.current().setItem(key, value); } catch (e) { /* memory only */ }
+    },
+    // The user's explicit choice: move what is stored to the other area and wipe the one left.
+    choose: function (remember) {
+      var values = {};
+      STORED_KEYS.forEach(function (key) { values[key] = storage.get(key); });
+      try {
+        var local = area("localStorage");
+        STORED_KEYS.forEach(function (key) { local.removeItem(key); });
+        if (remember) { local.setItem(REMEMBER_KEY, "1"); } else { local.removeItem(REMEMBER_KEY); }
+      } catch (e) { /* nothing stored there */ }
+      try { STORED_KEYS.forEach(function (key) { area("sessionStorage").removeItem(key); }); } catch (e) { /* none */ }
+      storage.remember = remember;
+      STORED_KEYS.forEach(function (key) { if (values[key] !== null) { storage.set(key, values[key]); } });
     }
   };
 
-  function newUuid() {
-    var c = window.crypto;
-    if (c && typeof c.randomUUID === "function") { return c.randomUUID(); }
-    var bytes = new Uint8Array(16);
-    if (c && typeof c.getRandomValues === "function") {
-      c.getRandomValues(bytes);
-    } else {
-      for (var i = 0; i < 16; i++) { bytes[i] = Math.floor(Math.random() * 256); }
-    }
-    bytes[6] = (bytes[6] & 0x0f) | 0x40;  // version 4
-    bytes[8] = (bytes[8] & 0x3f) | 0x80;  // RFC 4122 variant
-    var hex = Array.prototype.map.call(bytes, function (b) { return (b + 0x100).toString(16).slice(1); }).join("");
-    return [hex.slice(0, 8), hex.slice(8, 12), hex.slice(12, 16), hex.slice(16, 20), hex.slice(20)].join("-");
+  // The conversation token, or "" before the first answer (then the server starts a new conversation).
+  function loadSession() {
+    var token = storage.get(SESSION_KEY);
+    return token && TOKEN_PATTERN.test(token) ? token : "";
   }
 
-  function loadSession() {
-    var id = storage.get(SESSION_KEY);
-    if (!id || !/^web-[0-9a-f-]{36}$/.test(id)) {
-      id = "web-" + newUuid();
-      storage.set(SESSION_KEY, id);
-    }
-    return id;
+  function setSession(token) {
+    session = token;
+    storage.set(SESSION_KEY, token);
+    saveHistory();
   }
 
   function cleanEntry(entry) {
@@ -117,6 +137,7 @@
   var history = loadHistory(session);
   var busy = false;
   var polling = false;
+  var shownOutbox = {};  // outbox ids displayed in this page (a message is shown once even before it is confirmed)
 
   // --- rendering ---------------------------------------------------------------------------------------
 
@@ -277,10 +298,9 @@
   }
 
   function startNewSession() {
-    session = "web-" + newUuid();
-    storage.set(SESSION_KEY, session);
     history = [];
-    saveHistory();
+    shownOutbox = {};
+    setSession("");
     el.log.textContent = "";
     hideError();
   }
@@ -298,11 +318,16 @@
     options.credentials = "omit";
     options.cache = "no-store";
     return window.fetch(url, options).then(function (response) {
-      if (!response.ok) { throw new Error("HTTP " + response.status); }
-      return response.json();
-    }).then(function (body) {
+      if (!response.ok) {
+        var error = new Error("HTTP " + response.status);
+        error.status = response.status;
+        throw error;
+      }
+      var token = response.headers.get(TOKEN_HEADER) || "";
+      return response.json().then(function (body) { return { body: body, token: token }; });
+    }).then(function (result) {
       window.clearTimeout(timer);
-      return body;
+      return result;
     }, function (error) {
       window.clearTimeout(timer);
       throw error;
@@ -327,13 +352,69 @@
 
   // Bot messages from a reply or the outbox. The server deleted the conversation: new session, empty
   // history, only the messages of this reply (the confirmation) stay visible.
-  function handleMessages(messages) {
+  function outboxId(message) {
+    var custom = message && message.custom && typeof message.custom === "object" ? message.custom : null;
+    return custom && typeof custom.outbox_id === "number" ? custom.outbox_id : null;
+  }
+
+  // "Meine Daten": the server sends the export as custom.data_export (rasa_plugins/export.py); offered as a
+  // download made in the browser, not kept in the stored history.
+  function exportOf(message) {
+    var custom = message && message.custom && typeof message.custom === "object" ? message.custom : null;
+    var data = custom ? custom.data_export : null;
+    return data && typeof data === "object" && !Array.isArray(data) ? data : null;
+  }
+
+  function offerExport(data) {
+    var item = document.createElement("div");
+    item.className = "msg msg-bot msg-export";
+    var a = document.createElement("a");
+    a.href = URL.createObjectURL(new Blob([JSON.stringify(data, null, 2)], { type: "application/json" }));
+    a.download = "meine-daten.json";
+    a.textContent = TEXTS.exportLink;
+    item.appendChild(a);
+    el.log.appendChild(item);
+    scrollToEnd();
+  }
+
+  function handleMessages(messages, token) {
     if (!Array.isArray(messages)) { return; }
+    var acknowledge = [];
+    messages = messages.filter(function (message) {
+      var id = outboxId(message);
+      if (id === null) { return true; }
+      acknowledge.push(id);
+      if (shownOutbox[id]) { return false; }
+      shownOutbox[id] = true;
+      return true;
+    });
     if (messages.some(isDeletion)) {
       startNewSession();
       el.status.textContent = TEXTS.deleted;
     }
     messages.map(toEntry).filter(Boolean).forEach(addEntry);
+    messages.map(exportOf).filter(Boolean).forEach(offerExport);
+    if (acknowledge.length && token) { confirmShown(token, acknowledge); }
+  }
+
+  function authHeaders(token, extra) {
+    var headers = extra || {};
+    if (token) { headers[TOKEN_HEADER] = token; }
+    return headers;
+  }
+
+  // Displayed outbox messages are confirmed; until then the server keeps offering them (nothing is lost).
+  function confirmShown(token, ids) {
+    requestJson(config.rasaUrl + "/webhooks/rest/outbox/ack", {
+      method: "POST",
+      headers: authHeaders(token, { "Content-Type": "application/json" }),
+      body: JSON.stringify({ ids: ids })
+    }, POLL_TIMEOUT_MS).then(null, function () { /* quiet: confirmed with the next poll */ });
+  }
+
+  // The token is no longer accepted (server key changed): continue in a new conversation.
+  function forgetRejectedToken(error, token) {
+    if (error && error.status === 401 && token && token === session) { startNewSession(); }
   }
 
   function send(payload, shownText, fromInput) {
@@ -347,23 +428,26 @@
     scrollToEnd();
     requestJson(config.rasaUrl + "/webhooks/rest/webhook", {
       method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ sender: sender, message: payload })
-    }, SEND_TIMEOUT_MS).then(function (reply) {
+      headers: authHeaders(sender, { "Content-Type": "application/json" }),
+      body: JSON.stringify({ message: payload })
+    }, SEND_TIMEOUT_MS).then(function (result) {
       pending.remove();
       setBusy(false);
       if (sender !== session) { return; }  // a new conversation was started meanwhile
+      if (!sender && TOKEN_PATTERN.test(result.token)) { setSession(result.token); }
+      var reply = result.body;
       removeOfferedButtons();
       addEntry({ who: "user", text: shownText, buttons: [], image: "" });
       if (fromInput) {
         el.input.value = "";
         updateCounter();
       }
-      handleMessages(reply);
+      handleMessages(reply, session);
       el.input.focus();
-    }, function () {
+    }, function (error) {
       pending.remove();  // not delivered: the text stays in the input (or the button stays offered)
       setBusy(false);
+      forgetRejectedToken(error, sender);
       showError(TEXTS.unreachable);
       el.input.focus();
     });
@@ -383,14 +467,14 @@
   }
 
   function poll() {
-    if (busy || polling || document.visibilityState !== "visible" || !hasUserMessage()) { return; }
+    if (busy || polling || document.visibilityState !== "visible" || !session || !hasUserMessage()) { return; }
     var sender = session;
     polling = true;
-    requestJson(config.rasaUrl + "/webhooks/rest/outbox?sender=" + encodeURIComponent(sender),
-                { method: "GET" }, POLL_TIMEOUT_MS)
-      .then(function (messages) {
-        if (sender === session) { handleMessages(messages); }
-      }, function () { /* quiet: the next poll tries again */ })
+    requestJson(config.rasaUrl + "/webhooks/rest/outbox", { method: "GET", headers: authHeaders(sender) },
+                POLL_TIMEOUT_MS)
+      .then(function (result) {
+        if (sender === session) { handleMessages(result.body, sender); }
+      }, function (error) { forgetRejectedToken(error, sender); /* else quiet: the next poll tries again */ })
       .then(function () { polling = false; });
   }
 
@@ -415,6 +499,17 @@
     el.input.focus();
   });
 
+  // --- "Auf diesem Gerät merken": the explicit choice between sessionStorage and localStorage ---------------
+
+  var rememberBox = document.getElementById("remember-device");
+  if (rememberBox) {
+    rememberBox.checked = storage.remember;
+    rememberBox.addEventListener("change", function () {
+      storage.choose(rememberBox.checked);
+      el.status.textContent = rememberBox.checked ? TEXTS.remembered : TEXTS.forgotten;
+    });
+  }
+
   // --- input -------------------------------------------------------------------------------------------
 
   el.form.addEventListener("submit", function (event) {
@@ -431,7 +526,9 @@
 
   // another tab of the same browser changed the conversation: show the same
   window.addEventListener("storage", function (event) {
+    if (event.key === REMEMBER_KEY) { return; }  // another tab's choice; this tab keeps its own until reload
     if (event.key !== null && event.key !== SESSION_KEY && event.key !== HISTORY_KEY) { return; }
+    if (!storage.remember) { return; }  // this tab's conversation is in its own sessionStorage
     session = loadSession();
     history = loadHistory(session);
     renderAll();
