@@ -146,13 +146,9 @@ class SafeRestInput(RestInput):
             """The Telegram bridge's own entry: ``X-Inbound-Token`` (checked before the body is read), a ``tg-…``
             sender, channel ``telegram`` set here. The bridge delivers the reply itself, so outbox messages in
             it are acknowledged here."""
-            denied = check_inbound_token(request)
-            if denied is not None:
-                return denied
-            raw = await read_body(request, BRIDGE_MAX_BODY)
-            if raw is None:
-                return response.json({"error": f"Anfrage zu groß (höchstens {BRIDGE_MAX_BODY} Bytes)"}, status=413)
-            body = parse_object(raw)
+            body = await inbound_body(request, BRIDGE_MAX_BODY)
+            if isinstance(body, HTTPResponse):
+                return body
             sender_id = body.get("sender")
             if not valid_sender(sender_id) or not sender_id.startswith(TELEGRAM_CONVERSATION_PREFIX):
                 return response.json({"error": f"'sender' muss mit {TELEGRAM_CONVERSATION_PREFIX} beginnen"}, status=400)
@@ -176,13 +172,9 @@ class SafeRestInput(RestInput):
             """Delete a conversation on the user's request, from a channel in its own process (Telegram's
             /loeschen works even while an adviser has the conversation). Needs ``X-Inbound-Token``, checked
             before the body is read (``stream=True``: Sanic does not read it in advance)."""
-            denied = check_inbound_token(request)
-            if denied is not None:
-                return denied
-            raw = await read_body(request, DELETE_MAX_BODY)
-            if raw is None:
-                return response.json({"error": f"Anfrage zu groß (höchstens {DELETE_MAX_BODY} Bytes)"}, status=413)
-            body = parse_object(raw)
+            body = await inbound_body(request, DELETE_MAX_BODY)
+            if isinstance(body, HTTPResponse):
+                return body
             sender_id = body.get("sender")
             if not valid_sender(sender_id):
                 return response.json({"error": "'sender' (max. 200 Zeichen) fehlt"}, status=400)
@@ -304,6 +296,18 @@ def check_inbound_token(request: Request) -> HTTPResponse | None:
     if not hmac.compare_digest(given, expected.encode("utf-8")):
         return response.json({"error": f"Ungültiges {INBOUND_TOKEN_HEADER}"}, status=401)
     return None
+
+
+async def inbound_body(request: Request, limit: int) -> dict[str, Any] | HTTPResponse:
+    """The JSON object of a streamed request from a channel in its own process: ``X-Inbound-Token`` checked before
+    the body is read, then at most ``limit`` bytes; the refusal (401/503/413) otherwise."""
+    denied = check_inbound_token(request)
+    if denied is not None:
+        return denied
+    raw = await read_body(request, limit)
+    if raw is None:
+        return response.json({"error": f"Anfrage zu groß (höchstens {limit} Bytes)"}, status=413)
+    return parse_object(raw)
 
 
 def parse_object(raw: bytes) -> dict[str, Any]:
