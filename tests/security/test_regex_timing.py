@@ -14,6 +14,7 @@ timed.
 
 from __future__ import annotations
 
+import gc
 import random
 import time
 from collections.abc import Callable
@@ -41,6 +42,7 @@ from knowledge_base.text import gender_forms, normalize
 from rasa_plugins.safety import classify
 
 BOUND_S = 0.5
+TRIES = 3
 N = 40_000
 EMOJI = "".join(chr(c) for c in range(0x1F600, 0x1F650))
 _rng = random.Random(20_000)
@@ -128,16 +130,34 @@ WITH_DATABASE: dict[str, Callable[[Session], Callable[[str], Any]]] = {
 }
 
 
+def _timed(fn: Callable[[str], Any], text: str) -> float:
+    """Seconds for one call, with the garbage collector held off: in the whole suite the process holds millions of
+    objects, and a full collection that happens to start inside the call took 1.3 s on CI (a stall, not the
+    function's cost)."""
+    gc.collect()
+    gc.disable()
+    try:
+        start = time.perf_counter()
+        fn(text)
+        return time.perf_counter() - start
+    finally:
+        gc.enable()
+
+
 def slow_inputs(fn: Callable[[str], Any]) -> list[str]:
+    """The adversarial inputs on which ``fn`` stays above the bound in each of ``TRIES`` calls (with a new text per
+    call). Backtracking on a 40,000-character input costs seconds to hours on every call, so it cannot pass by
+    chance; a single slow call from a busy machine does not fail the test."""
     fn("Tischler in Kassel, lena@example.org, 0171 2345678 (warm-up)")
     slow = []
     for name, make in ADVERSARIAL.items():
-        text = make()
-        start = time.perf_counter()
-        fn(text)
-        elapsed = time.perf_counter() - start
-        if elapsed > BOUND_S:
-            slow.append(f"{name}: {elapsed:.2f} s")
+        times = []
+        for _ in range(TRIES):
+            times.append(_timed(fn, make()))
+            if times[-1] <= BOUND_S:
+                break
+        else:
+            slow.append(f"{name}: " + ", ".join(f"{t:.2f}" for t in times) + " s")
     return slow
 
 
