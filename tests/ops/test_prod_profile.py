@@ -75,9 +75,8 @@ def _admin() -> psycopg.Connection:
 
 
 class Redis:
-    """A redis-server of this test on its own port (the shared one is never touched). Restarting it under load is
-    not tested yet: Rasa 3.6's lock store does not reconnect (HTTP 500 for that moment, LockError for waiting
-    messages whose lock vanished with the restart)."""
+    """A redis-server of this test on its own port (the shared one is never touched). A restart of it is tested on
+    the lock store alone (tests/ops/test_lock_store.py); under the whole profile it is not yet."""
 
     def __init__(self, port: int, workdir: Path) -> None:
         self.port, self.workdir = port, workdir
