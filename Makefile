@@ -91,7 +91,8 @@ run: deps kb train
 run-prod: deps train nginx
 	@scripts/run-prod.sh
 
-test: deps kb train browser nginx
+# trains (when needed) in the background while the tests that need no model run: scripts/test.sh
+test: deps kb lookups browser nginx
 	@scripts/test.sh
 
 # the production profile's fault run (2 Rasa replicas behind nginx, one killed): not reliable yet, not in `make test`

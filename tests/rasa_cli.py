@@ -34,7 +34,15 @@ def rasa_env(**extra: str) -> dict[str, str]:
     return env
 
 
+def require_model(what: str) -> None:
+    """Fail a test that needs the trained model but runs in the first phase of `make test` (while training)."""
+    if os.environ.get("TEST_PHASE") == "without-model":
+        raise RuntimeError(f"{what} needs the trained model: add the test file to NEEDS_MODEL in tests/conftest.py")
+
+
 def run_rasa(*args: str, cwd: Path = ROOT, timeout: int = 900) -> subprocess.CompletedProcess[str]:
+    if "--model" in args or (args and args[0] in ("run", "shell", "test")):
+        require_model(f"rasa {' '.join(args[:2])}")
     return subprocess.run(
         [str(RASA), *args], cwd=cwd, env=rasa_env(), capture_output=True, text=True, timeout=timeout
     )

@@ -23,7 +23,7 @@ from core.protocol import (
     outbox_ids,
 )
 from core.stack import programs as stack_programs
-from tests.rasa_cli import MODEL, ROOT, rasa_env
+from tests.rasa_cli import MODEL, ROOT, rasa_env, require_model
 
 APP_PYTHON = ROOT / ".venv" / "bin" / "python"
 CONSOLE_HEALTH = "/healthz"
@@ -171,6 +171,7 @@ def start_stack(
     """Action server + adviser console + Rasa server (token from ``RASA_TOKEN``, ``--cors "*"``, as `make run`);
     ``endpoints`` and ``extra_env`` select e.g. the production stores. All three share the knowledge-base
     database (hand-offs live there). ``webchat`` also serves the web chat page, talking to this Rasa."""
+    require_model("starting Rasa")
     action_port, rasa_port, console_port, telegram_port = free_port(), free_port(), free_port(), free_port()
     rasa_url, console_url = f"http://127.0.0.1:{rasa_port}", f"http://127.0.0.1:{console_port}"
     rasa_token = secrets.token_hex(24)
