@@ -23,6 +23,27 @@ ASPECT_BY_INTENT = {
 }
 
 
+NOT_AN_OCCUPATION = ("egal", "interest:")  # search_occupation values that name no single occupation
+
+
+def remembered_occupation(tracker: Tracker) -> str | None:
+    """The occupation the conversation was last about: the later of an occupation answer (slot ``occupation``) and
+    an offer search for one occupation (slot ``search_occupation``), so that "und was verdient man da?" and
+    "welchen Abschluss brauche ich dafür?" keep it."""
+    def usable(value: Any) -> bool:
+        return isinstance(value, str) and bool(value) and not value.startswith(NOT_AN_OCCUPATION)
+
+    for event in reversed(tracker.events):
+        if event.get("event") == "slot" and event.get("name") in ("occupation", "search_occupation"):
+            if usable(event.get("value")):
+                return str(event["value"])
+    for name in ("occupation", "search_occupation"):
+        value = tracker.get_slot(name)
+        if usable(value):
+            return str(value)
+    return None
+
+
 def resolve_from_tracker(session: Session, tracker: Tracker) -> tuple[Resolution, str]:
     """Entity values first (the NLU marked the occupation), else the whole message."""
     index = alias_index(session)
@@ -45,7 +66,7 @@ class ActionAnswerOccupation(KnowledgeAction):
         aspect = ASPECT_BY_INTENT.get(intent) or tracker.get_slot("occupation_aspect") or "info"
         resolution, query = resolve_from_tracker(session, tracker)
         if not resolution.candidates and intent in ASPECT_BY_INTENT:
-            remembered = tracker.get_slot("occupation")
+            remembered = remembered_occupation(tracker)
             occupation = queries.occupation_by_name(session, remembered) if remembered else None
             if occupation is not None:
                 return self._answer(dispatcher, session, occupation, aspect)

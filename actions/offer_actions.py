@@ -25,6 +25,7 @@ from knowledge_base.offer_search import (
     OfferHit,
     OfferQuery,
     advice_services,
+    occupations_in_results,
     related_occupations,
     search_offers,
 )
@@ -39,6 +40,7 @@ ALL_HESSEN = "Hessen"
 INTEREST_PREFIX = "interest:"
 MAX_RADIUS_KM = 100.0
 PAGE_SIZE = 4
+FILTER_FOLLOW_UPS = ("request_more_results", "request_parttime_only", "widen_radius")  # same search, other filter
 # Entity values that stand for several offer types. "BvB" arrives as the funding value `bvb` (the NLU has one
 # synonym table for all entities); "Ausbildungsplatz", "Lehrstelle" … mean any training (`ausbildung`).
 OFFER_TYPE_ALIASES: dict[str, tuple[str, ...]] = {"bvb": ("berufsvorbereitung",), "ausbildung": TRAINING_TYPES}
@@ -47,6 +49,15 @@ NOT_PLACES = {normalize(w) for w in ("Teilzeit", "Vollzeit", "Ausbildung", "Deut
 _PLACE_PHRASE = re.compile(
     r"\b(?i:in|im|bei|um|nahe|raum|nähe von|naehe von)\s+"
     r"((?:[A-ZÄÖÜ][\w\-äöüß.]*)(?:\s+(?:am|an der|im|ob der|vor der|[A-ZÄÖÜ(][\w\-äöüß.)]*))*)"
+)
+# Offer types named in words, for when the NLU tagged none ("Teilzeitausbildung in Wiesbaden", "Duales Studium in
+# Darmstadt"): checked in this order on the normalized text (ä → ae …), the first match counts.
+_TYPE_WORDS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"\bdual\w*\s+(?:studium|studieren|studiengae?ng\w*|studienpl\w*)"), "dual_studium"),
+    (re.compile(r"\b(?:schnupper)?praktik\w*"), "praktikum"),
+    (re.compile(r"\beinstiegsqualifizierung\w*|\beq\b"), "eq"),
+    (re.compile(r"\bschulische\w*\s+ausbildung"), "schulisch"),
+    (re.compile(r"\b(?:teilzeit)?ausbildung\w*|\blehrstelle\w*|\blehre\b|\bazubi\w*"), "ausbildung"),
 )
 SKIP_WORDS = {
     normalize(w)
@@ -114,6 +125,12 @@ def place_phrase(text: str) -> str | None:
     return None
 
 
+def offer_type_in_text(text: str) -> str | None:
+    """The offer type a message names in words ("Teilzeitausbildung" → ``ausbildung``), if any."""
+    norm = normalize(text[:1000])
+    return next((value for pattern, value in _TYPE_WORDS if pattern.search(norm)), None)
+
+
 def offer_types(value: str | None) -> tuple[str, ...]:
     if value in OFFER_TYPE_LABELS:
         return (value,)
@@ -140,6 +157,30 @@ class ValidateOfferSearchForm(FormValidationAction):
             return {}
         phrase = place_phrase(latest_text(tracker))
         return {"search_place": phrase} if phrase else {}
+
+    def extract_search_occupation(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """A new search with a type or a place but no occupation ("Praktikum in Darmstadt", "Ausbildungsplätze
+        in der Nähe von 35390") searches all occupations at once (the result list offers to narrow it down),
+        instead of asking for an occupation first. An occupation the NLU did not tag is still taken from the text."""
+        if latest_intent(tracker) != "search_offers" or any(
+            entity_values(tracker, name) for name in ("occupation", "interest")
+        ):
+            return {}
+        text = latest_text(tracker)
+        try:
+            with kb_session() as session:
+                resolution = alias_index(session).resolve(text)
+        except Exception:  # noqa: BLE001 - validation reports a broken knowledge base
+            log.exception("reading an occupation from the search request failed")
+            return {}
+        if resolution.is_sure and resolution.best:
+            return {"search_occupation": resolution.best.name}
+        if (entity_values(tracker, "offer_type") or offer_type_in_text(text)
+                or entity_values(tracker, "location") or place_phrase(text)):
+            return {"search_occupation": ANY}
+        return {}
 
     def validate_search_occupation(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -202,7 +243,7 @@ def next_state(tracker: Tracker) -> SearchState:
         parttime = "teilzeit" in normalize(started.get("text") or "")
         types = [e.get("value") for e in (started.get("parse_data") or {}).get("entities", [])
                  if e.get("entity") == "offer_type"]
-        offer_type = types[0] if types else None
+        offer_type = types[0] if types else offer_type_in_text(started.get("text") or "")
     page = page + 1 if intent == "request_more_results" else 0
     if intent == "request_parttime_only":
         parttime = True
@@ -234,6 +275,9 @@ class ActionSearchOffers(KnowledgeAction):
         if occupation.value is None or place.value is None:  # stale slot values: say why, start over
             _say(dispatcher, occupation if occupation.value is None else place)
             return [SlotSet("search_occupation", occupation.value), SlotSet("search_place", place.value)]
+        if place.place is not None and not place.place.is_hessian and latest_intent(tracker) not in FILTER_FOLLOW_UPS:
+            dispatcher.utter_message(response="utter_offer_outside_hessen", place=place.place.name,
+                                     state=place.place.state)
         search = build_search(session, occupation.value, place.place, state)
         result = search_offers(session, search.query)
         events = [
@@ -256,6 +300,10 @@ class ActionSearchOffers(KnowledgeAction):
             ),
             buttons=result_buttons(result.has_more, state, search.query),
         )
+        if occupation.value == ANY or occupation.value.startswith(INTEREST_PREFIX):
+            narrow = narrow_buttons(session, search.query)
+            if narrow:
+                dispatcher.utter_message(response="utter_offer_narrow", buttons=narrow)
         if any(hit.is_demo for hit in result.hits):
             dispatcher.utter_message(response="utter_offer_demo_hint")
         return events
@@ -340,6 +388,14 @@ def result_buttons(more: bool, state: SearchState, query: OfferQuery) -> list[di
         buttons.append(render.button("Umkreis vergrößern", "widen_radius"))
     buttons.append(render.button("Beratung dazu", "ask_advice_services"))
     return buttons
+
+
+def narrow_buttons(session: Session, query: OfferQuery, limit: int = 4) -> list[dict[str, str]]:
+    """One button per occupation with the most offers in the result list ("Tischler/-in (12)")."""
+    return [
+        render.button(f"{r.name} ({r.offers})", "inform_occupation", occupation=r.name)
+        for r in occupations_in_results(session, query, limit=limit)
+    ]
 
 
 def no_results(session: Session, dispatcher: CollectingDispatcher, search: Search) -> None:

@@ -12,8 +12,10 @@ from sqlalchemy.orm import Session
 
 from actions import render
 from actions.base import KnowledgeAction, entity_values, hint_if_unverified, latest_intent, latest_text
+from actions.kb import alias_index
+from actions.occupation_actions import remembered_occupation
 from knowledge_base import queries
-from knowledge_base.models import Article
+from knowledge_base.models import Article, Occupation
 from knowledge_base.resolve import find_funding
 from knowledge_base.text import normalize
 
@@ -151,6 +153,40 @@ class ActionAnswerFunding(KnowledgeAction):
         return [SlotSet("funding_program", program.key)]
 
 
+def pay_occupation(session: Session, tracker: Tracker) -> Occupation | None:
+    """The occupation a pay question is about: named in the message ("Was verdient man als Erzieherin?"), else
+    the one the conversation was about ("und was verdient man da?")."""
+    index = alias_index(session)
+    for text in [*entity_values(tracker, "occupation"), latest_text(tracker)]:
+        resolution = index.resolve(text)
+        if resolution.is_sure and resolution.best:
+            return queries.occupation_by_id(session, resolution.best.occupation_id)
+    remembered = remembered_occupation(tracker)
+    return queries.occupation_by_name(session, remembered) if remembered else None
+
+
+def answer_pay_rule(
+    session: Session, dispatcher: CollectingDispatcher, occupation: Occupation
+) -> list[dict[str, Any]] | None:
+    """School-based trainings: the article of their pay rule instead of the BBiG table (None: no rule)."""
+    article = queries.article(session, occupation.pay_rule) if occupation.pay_rule else None
+    if article is None:
+        return None
+    dispatcher.utter_message(
+        response="utter_training_pay_rule",
+        occupation=occupation.name,
+        summary=article.summary,
+        body=article.body,
+        source=render.source_line(article.source_name, article.source_url, article.stand),
+        buttons=[
+            render.button("Welcher Schulabschluss?", "ask_occupation_requirements", occupation=occupation.name),
+            render.button("Wie lange dauert sie?", "ask_occupation_duration", occupation=occupation.name),
+        ],
+    )
+    hint_if_unverified(dispatcher, article.to_verify, article.source_url)
+    return [SlotSet("topic", article.topic), SlotSet("occupation", occupation.name)]
+
+
 class ActionAnswerTrainingPay(KnowledgeAction):
     def name(self) -> str:
         return "action_answer_training_pay"
@@ -158,11 +194,18 @@ class ActionAnswerTrainingPay(KnowledgeAction):
     def answer(
         self, session: Session, dispatcher: CollectingDispatcher, tracker: Tracker
     ) -> list[dict[str, Any]]:
+        occupation = pay_occupation(session, tracker)
+        if occupation is not None:
+            events = answer_pay_rule(session, dispatcher, occupation)
+            if events is not None:
+                return events
         article = queries.article(session, "mindestausbildungsverguetung")
         rates = queries.minimum_pay(session)
         if article is None or not rates:
             dispatcher.utter_message(response="utter_content_missing")
             return []
+        if occupation is not None:
+            dispatcher.utter_message(response="utter_training_pay_occupation", occupation=occupation.name)
         by_year: dict[int, list[str]] = {}
         for r in rates:
             by_year.setdefault(r.start_year, []).append(f"{r.training_year}. Jahr {render.euro(r.amount_eur)}")
@@ -185,4 +228,4 @@ class ActionAnswerTrainingPay(KnowledgeAction):
             buttons=[render.button("Geld vom Staat (BAB)?", "ask_funding", funding_program="bab")],
         )
         hint_if_unverified(dispatcher, first.to_verify, first.source_url)
-        return [SlotSet("topic", article.topic)]
+        return [SlotSet("topic", article.topic)] + ([SlotSet("occupation", occupation.name)] if occupation else [])

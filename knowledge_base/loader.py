@@ -220,6 +220,9 @@ def check_references(c: Content) -> None:
             raise ContentError("occupations.yml", "Beruf außerhalb der BIBB-Liste braucht kldb5", row, "kldb5")
         if occ.kldb5 and occ.kldb5 not in c.kldb_classes:
             raise ContentError("occupations.yml", f"KldB-Code {occ.kldb5} unbekannt", row, "kldb5")
+        if occ.training_type == "schulisch" and occ.pay_rule is None:
+            raise ContentError("occupations.yml", "schulische Ausbildung braucht pay_rule (Artikel zur Vergütung)",
+                               row, "pay_rule")
         for key in occ.interests:
             if key not in interest_keys:
                 raise ContentError("occupations.yml", f"Interesse '{key}' fehlt in interests.yml", row, "interests")
@@ -248,6 +251,10 @@ def check_references(c: Content) -> None:
     article_keys = [a.key for a in c.articles.articles] + [a.key for f in c.faq.values() for a in f.articles]
     for dupe in _duplicates(article_keys):
         raise ContentError("faq/", f"Artikel-Schlüssel '{dupe}' doppelt (articles.yml und faq/*.yml)", None, "key")
+    for n, occ in enumerate(c.occupations.occupations, start=1):
+        if occ.pay_rule is not None and occ.pay_rule not in article_keys:
+            raise ContentError("occupations.yml", f"Artikel '{occ.pay_rule}' fehlt", f"occupations[{n}] ({occ.name})",
+                               "pay_rule")
     known = {p.key for p in c.funding.programs} | set(article_keys)
     for n, article in enumerate(c.articles.articles, start=1):
         for ref in article.related:
@@ -291,6 +298,7 @@ def occupation_rows(c: Content) -> list[dict[str, Any]]:
                 tasks=[],
                 parttime_common=None,
                 interests=[],
+                pay_rule=None,
                 rank=None,
                 source_name="BIBB – Erhebungsberufe der Berufsbildungsstatistik, Berichtsjahr 2024",
                 source_url=BIBB_SOURCE_URL,
@@ -319,6 +327,7 @@ def occupation_rows(c: Content) -> list[dict[str, Any]]:
             tasks=list(occ.tasks),
             parttime_common=occ.parttime_common,
             interests=list(occ.interests),
+            pay_rule=occ.pay_rule,
             rank=rank,
             source_name=occ.source_name or doc.source_name,
             source_url=str(occ.source_url or doc.source_url),

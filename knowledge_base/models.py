@@ -48,6 +48,9 @@ class Occupation(SourcedMixin, Base):
     tasks: Mapped[list[str]] = mapped_column(JSON, default=list)
     parttime_common: Mapped[bool | None]
     interests: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Key of the article that says which pay rule applies instead of the BBiG minimum pay (school-based
+    # trainings: Pflegeberufegesetz, Fachschule …); None: § 17 BBiG (dual trainings)
+    pay_rule: Mapped[str | None] = mapped_column(String(80))
 
     area: Mapped[KldbArea] = relationship(lazy="joined")
     aliases: Mapped[list[OccupationAlias]] = relationship(

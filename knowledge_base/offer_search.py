@@ -361,6 +361,23 @@ def related_occupations(session: Session, occupation_id: int, q: OfferQuery, lim
     return []
 
 
+def occupations_in_results(session: Session, q: OfferQuery, limit: int = 4) -> list[RelatedOccupation]:
+    """The occupations with the most offers matching ``q`` (all pages), to narrow a search without occupation."""
+    conds = _conditions(q) + [Offer.occupation_id.is_not(None)] + ([_IN_CIRCLE] if q.has_place else [])
+    params = _circle(q).params() if q.has_place else {}
+    count = func.count().label("n")
+    rows = session.execute(
+        select(Offer.occupation_id, Occupation.name, count)
+        .join(Occupation, Occupation.id == Offer.occupation_id)
+        .where(*conds)
+        .group_by(Offer.occupation_id, Occupation.name)
+        .order_by(count.desc(), Occupation.name)
+        .limit(limit),
+        params,
+    ).all()
+    return [RelatedOccupation(int(oid), name, int(n)) for oid, name, n in rows if oid is not None]
+
+
 def advice_services(session: Session, lat: float | None, lon: float | None, limit: int = 2) -> list[OfferHit]:
     """The nearest counselling offers (type ``beratung``) within 50 km, or the freshest ones without a place."""
     q = OfferQuery(lat=lat, lon=lon, radius_km=50.0, offer_types=("beratung",), page_size=limit)

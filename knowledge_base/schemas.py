@@ -64,6 +64,7 @@ class CuratedOccupation(Strict):
     interests: list[str] = Field(default_factory=list)
     aliases: list[str] = Field(default_factory=list)
     kldb5: str | None = Field(default=None, pattern=r"^\d{5}$")
+    pay_rule: str | None = Field(default=None, pattern=r"^[a-z0-9_]+$")  # article key; required for schulisch
     source_name: str | None = None
     source_url: HttpUrl | None = None
     to_verify: bool = False

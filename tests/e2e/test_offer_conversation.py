@@ -60,11 +60,62 @@ def test_more_results_pages_on(stack: Stack) -> None:
 
 def test_form_asks_for_what_is_missing_and_accepts_skip(stack: Stack) -> None:
     who = sender()
-    reply = texts(stack.say(who, "Ich suche ein Praktikum in Darmstadt"))
+    reply = texts(stack.say(who, "Zeig mir freie Stellen"))
     assert "Beruf" in reply, reply
     reply = texts(stack.say(who, "egal"))
-    assert "Praktikum" in reply and "Darmstadt" in reply, reply
-    assert numbered(reply), reply
+    assert "Wo suchst du" in reply, reply
+    reply = texts(stack.say(who, "Darmstadt"))
+    assert "Darmstadt" in reply and numbered(reply), reply
+
+
+@pytest.mark.parametrize(("message", "what", "where"), [
+    ("Praktikum in Darmstadt", "(nur Praktikum)", "um Darmstadt"),
+    ("Duales Studium in Darmstadt", "(nur Duales Studium)", "um Darmstadt"),
+    ("Teilzeitausbildung in Wiesbaden", "in Teilzeit", "um Wiesbaden"),
+    ("Ausbildungsplätze in der Nähe von 35390", "Angebote", "35390 Gießen"),
+])
+def test_type_and_place_are_enough_to_search(stack: Stack, message: str, what: str, where: str) -> None:
+    """Issue 11 §5: results at once, no question for an occupation first, and buttons to narrow by occupation."""
+    who = sender()
+    messages = stack.say(who, message)
+    reply = texts(messages)
+    assert "Für welchen Beruf" not in reply, reply
+    assert what in reply and where in reply and numbered(reply), reply
+    narrow = {t: p for t, p in buttons(messages).items() if p.startswith("/inform_occupation")}
+    assert narrow, buttons(messages)
+    title, payload = next(iter(narrow.items()))
+    occupation = title.rsplit(" (", 1)[0]
+    reply = texts(stack.say(who, payload))
+    assert occupation in reply and where in reply and numbered(reply), reply
+
+
+def test_parttime_training_lists_only_parttime_trainings(stack: Stack) -> None:
+    reply = texts(stack.say(sender(), "Teilzeitausbildung in Wiesbaden"))
+    lines = numbered(reply)
+    assert lines and all("Teilzeit möglich" in line and "Praktikum" not in line for line in lines), reply
+
+
+def test_place_outside_hessen_is_named_and_coverage_said(stack: Stack) -> None:
+    reply = texts(stack.say(sender(), "Gibt es Ausbildungsplätze in Göttingen?"))
+    assert "Göttingen liegt in Niedersachsen, nicht in Hessen" in reply, reply
+    assert "nur Angebote in Hessen" in reply, reply
+
+
+def test_follow_ups_after_results_keep_the_occupation(stack: Stack) -> None:
+    who = sender()
+    assert "um Kassel" in texts(stack.say(who, "Gibt es Ausbildungsplätze als Tischler in Kassel?"))
+    reply = texts(stack.say(who, "und was verdient man da?"))
+    assert "Tischler/-in ist eine duale Ausbildung" in reply and "Beginn 2026" in reply, reply
+    reply = texts(stack.say(who, "welchen Abschluss brauche ich dafür?"))
+    assert "Schulabschluss für Tischler/-in" in reply, reply
+
+
+def test_pay_of_a_school_based_training_is_not_the_bbig_table(stack: Stack) -> None:
+    who = sender()
+    assert "Erzieher" in texts(stack.say(who, "Was macht eine Erzieherin?"))
+    reply = texts(stack.say(who, "und was verdient man da?"))
+    assert "Ausbildungsvergütung Erzieher/-in" in reply and "BBiG-Mindestvergütung gilt nicht" in reply, reply
+    assert "Beginn 2026" not in reply, reply
 
 
 def test_form_asks_for_the_place(stack: Stack) -> None:

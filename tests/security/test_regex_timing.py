@@ -25,7 +25,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from actions.handoff_actions import MAX_CONTACT, clean_contact, clean_topic, is_skip, is_yes
-from actions.offer_actions import choose_occupation, choose_place, place_phrase
+from actions.offer_actions import choose_occupation, choose_place, offer_type_in_text, place_phrase
 from actions.topic_actions import start_and_training_year
 from channels.telegram import render as telegram
 from knowledge_base.importers.common import (
@@ -103,6 +103,7 @@ PURE: dict[str, Callable[[str], Any]] = {
     "handoff_actions.clean_topic": clean_topic,
     "handoff_actions.is_yes / is_skip": lambda t: (is_yes(t), is_skip(t)),
     "offer_actions.place_phrase": place_phrase,
+    "offer_actions.offer_type_in_text": offer_type_in_text,
     "text.normalize": normalize,
     "text.gender_forms": gender_forms,
     "importers.clean_text": clean_text,

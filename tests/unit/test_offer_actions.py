@@ -14,6 +14,7 @@ from actions.offer_actions import (
     ValidateOfferSearchForm,
     choose_occupation,
     choose_place,
+    offer_type_in_text,
     offer_types,
     place_phrase,
 )
@@ -161,3 +162,98 @@ def test_range_is_announced_only_for_longer_lists() -> None:
     assert lines and all("Teilzeit möglich" in line for line in lines)
     expected = "" if int(msgs[0]["total"]) <= 4 else " – hier sind 1 bis 4"
     assert msgs[0]["shown"] == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Teilzeitausbildung in Wiesbaden", "ausbildung"),
+    ("Duales Studium in Darmstadt", "dual_studium"),
+    ("wo kann ich dual studieren", "dual_studium"),
+    ("Praktikum in Darmstadt", "praktikum"),
+    ("Schnupperpraktika bei Kassel", "praktikum"),
+    ("Ausbildungsplätze in der Nähe von 35390", "ausbildung"),
+    ("Einstiegsqualifizierung in Hanau", "eq"),
+    ("Was gibt es in Kassel?", None),
+])
+def test_offer_type_in_words(text: str, expected: str | None) -> None:
+    assert offer_type_in_text(text) == expected
+
+
+def _extract(text: str, entities: list[dict[str, Any]] | None = None, intent: str = "search_offers",
+             **slots: Any) -> dict[str, Any]:
+    return ValidateOfferSearchForm().extract_search_occupation(
+        CollectingDispatcher(), search_tracker(intent, text, entities=entities, **slots), {})
+
+
+@pytest.mark.parametrize(("text", "entities"), [
+    ("Praktikum in Darmstadt", [{"entity": "offer_type", "value": "praktikum"},
+                                {"entity": "location", "value": "Darmstadt"}]),
+    ("Duales Studium in Darmstadt", []),  # nothing tagged: type and place are read from the words
+    ("Teilzeitausbildung in Wiesbaden", [{"entity": "location", "value": "Wiesbaden"}]),
+    ("Ausbildungsplätze in der Nähe von 35390", [{"entity": "offer_type", "value": "ausbildung"}]),
+])
+def test_type_and_place_are_enough_to_search(text: str, entities: list[dict[str, Any]]) -> None:
+    # also replaces the occupation of an earlier search: a new request without occupation searches all of them
+    assert _extract(text, entities, search_occupation="Tischler/-in") == {"search_occupation": "egal"}
+
+
+def test_occupation_is_still_asked_when_nothing_but_the_wish_is_said() -> None:
+    assert _extract("ich such was") == {}
+    assert _extract("Praktikum in Darmstadt", intent="inform_location") == {}  # only a new search decides
+    tagged = [{"entity": "occupation", "value": "Koch"}]
+    assert _extract("Ausbildung als Koch in Kassel", tagged) == {}  # the slot mapping takes the entity
+
+
+def test_untagged_occupation_is_read_from_the_request() -> None:
+    assert _extract("Ich suche ein Praktikum als Tischler in Kassel") == {"search_occupation": "Tischler/-in"}
+
+
+def test_search_without_occupation_lists_offers_and_buttons_to_narrow() -> None:
+    text = "Praktikum in Darmstadt"
+    t = search_tracker("search_offers", text, search_occupation="egal", search_place="Darmstadt",
+                       events=[user(text, "search_offers", [{"entity": "offer_type", "value": "praktikum"}])])
+    msgs, events = run(ActionSearchOffers(), t)
+    assert responses(msgs)[:2] == ["utter_offer_results", "utter_offer_narrow"], msgs
+    assert "(nur Praktikum)" in msgs[0]["what"] and "um Darmstadt" in msgs[0]["where"]
+    assert slot(events, "offer_type") == "praktikum"
+    narrow = msgs[1]["buttons"]
+    assert 1 <= len(narrow) <= 4 and all(b["payload"].startswith("/inform_occupation{") for b in narrow)
+    counts = [int(b["title"].rsplit("(", 1)[1].rstrip(")")) for b in narrow]
+    assert counts == sorted(counts, reverse=True) and counts[0] >= 1
+    # the first button narrows the same search to that occupation
+    name = narrow[0]["title"].rsplit(" (", 1)[0]
+    narrowed = search_tracker("inform_occupation", name, search_occupation=name, search_place="Darmstadt",
+                              offer_type="praktikum", search_page=0, search_radius=25.0)
+    msgs, _ = run(ActionSearchOffers(), narrowed)
+    assert responses(msgs)[0] == "utter_offer_results" and "utter_offer_narrow" not in responses(msgs)
+    assert int(msgs[0]["total"]) == counts[0], msgs[0]
+    assert name in msgs[0]["what"]
+
+
+def test_parttime_training_means_parttime_offers_of_training_types() -> None:
+    text = "Teilzeitausbildung in Wiesbaden"
+    t = search_tracker("search_offers", text, events=[user(text, "search_offers")],
+                       search_occupation="egal", search_place="Wiesbaden")
+    msgs, events = run(ActionSearchOffers(), t)
+    assert slot(events, "offer_type") == "ausbildung" and slot(events, "search_parttime") is True
+    lines = msgs[0]["offers"].splitlines()
+    assert lines and all("Teilzeit möglich" in line and "Praktikum" not in line for line in lines), lines
+
+
+def test_place_outside_hessen_is_named_honestly() -> None:
+    text = "Gibt es Ausbildungsplätze in Göttingen?"
+    t = search_tracker("search_offers", text, events=[user(text, "search_offers")],
+                       search_occupation="egal", search_place="Göttingen")
+    msgs, _ = run(ActionSearchOffers(), t)
+    assert responses(msgs)[0] == "utter_offer_outside_hessen", msgs
+    assert msgs[0]["place"] == "Göttingen" and msgs[0]["state"] == "Niedersachsen"
+    assert responses(msgs)[1] in ("utter_offer_results", "utter_offer_none")
+    hessian = search_tracker("search_offers", "x", events=[user("x", "search_offers")],
+                             search_occupation="egal", search_place="Kassel")
+    assert "utter_offer_outside_hessen" not in responses(run(ActionSearchOffers(), hessian)[0])
+
+
+def test_outside_hessen_is_said_once_per_search_not_on_every_filter() -> None:
+    base = dict(search_occupation="egal", search_place="Göttingen", search_page=0, search_radius=25.0)
+    for intent in ("request_more_results", "widen_radius", "request_parttime_only"):
+        msgs, _ = run(ActionSearchOffers(), search_tracker(intent, "x", **base))
+        assert "utter_offer_outside_hessen" not in responses(msgs), (intent, msgs)
