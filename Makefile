@@ -99,6 +99,8 @@ test: deps kb lookups browser nginx
 chaos: deps kb train nginx
 	RUN_CHAOS=1 .venv/bin/python -m pytest tests/ops/test_prod_profile.py -q
 
+# also side by side with a vanilla `rasa init` bot (tests/bench/side_by_side.py; its trained model is cached in
+# var/bench-vanilla/, so only the first run trains it); alone: $(APP_PY) -m tests.bench.side_by_side
 bench: deps kb train
 	$(APP_PY) -m tests.bench.run_bench
 

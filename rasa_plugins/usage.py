@@ -1,7 +1,9 @@
 """After each bot turn: tell the adviser console what was asked, without blocking the reply (issue 14).
 
-``report_turn(agent, sender_id, channel)`` schedules a task and returns at once. The task reads the turn's last
-user message from the tracker store and posts a :class:`core.protocol.UsageReport` to the console
+``report_turn(agent, sender_id, channel)`` schedules a task and returns at once. The task takes the turn's last
+user message from the tracker the turn just saved (``rasa_plugins.tracker_store``: handed over once, no second
+read of the whole conversation; with another store, or if none was kept, it reads the tracker store) and posts a
+:class:`core.protocol.UsageReport` to the console
 (``CONSOLE_USAGE_PATH``, ``X-Inbound-Token``): the conversation's *pseudonym* (never its id), the channel, the
 intent and its confidence, and — only if the bot missed the message (``nlu_fallback``, the core fallback
 ``action_default_fallback``, or a confidence below ``MISSED_CONFIDENCE``) — the text, cut to ``MAX_MISSED_TEXT``
@@ -25,6 +27,7 @@ from core.protocol import (
     UsageReport,
 )
 from rasa_plugins import settings
+from rasa_plugins.tracker_ops import innermost
 
 log = logging.getLogger(__name__)
 
@@ -37,11 +40,21 @@ _tasks: set[asyncio.Task[None]] = set()  # strong references until done (asyncio
 def report_turn(agent: Any, sender_id: str, channel: str) -> None:
     """Fire and forget: report the turn just handled (call after the reply is built, never awaits)."""
     try:
-        task = asyncio.get_running_loop().create_task(_report(agent, sender_id, channel))
+        loop = asyncio.get_running_loop()
     except RuntimeError:  # no running loop (not inside the server)
         return
+    task = loop.create_task(_report(agent, sender_id, channel, saved_tracker(agent, sender_id)))
     _tasks.add(task)
     task.add_done_callback(_tasks.discard)
+
+
+def saved_tracker(agent: Any, sender_id: str) -> Any:
+    """The tracker the turn just saved, if the store keeps it (``FastSQLTrackerStore.take_saved``), else None."""
+    take = getattr(innermost(agent.tracker_store), "take_saved", None)
+    try:
+        return take(sender_id) if callable(take) else None
+    except Exception:  # noqa: BLE001 - the report then reads the store
+        return None
 
 
 def build_report(tracker: Any, pseudonym: str, channel: str) -> UsageReport | None:
@@ -78,10 +91,11 @@ def build_report(tracker: Any, pseudonym: str, channel: str) -> UsageReport | No
     }
 
 
-async def _report(agent: Any, sender_id: str, channel: str) -> None:
+async def _report(agent: Any, sender_id: str, channel: str, tracker: Any = None) -> None:
     current = settings.current()
     try:
-        tracker = await agent.tracker_store.retrieve(sender_id)
+        if tracker is None:
+            tracker = await agent.tracker_store.retrieve(sender_id)
         report = build_report(tracker, current.pseudonym(sender_id), channel)
         if report is None:
             return

@@ -1,5 +1,6 @@
-"""`make bench`: latency per message over REST, training time, resident memory → docs/perf.md; and the offer
-search at 100,000 demo offers (tests/bench/offer_bench.py: query latency, bot turns, action-server memory).
+"""`make bench`: latency per message over REST, training time, resident memory → docs/perf.md; the offer
+search at 100,000 demo offers (tests/bench/offer_bench.py: query latency, bot turns, action-server memory); and
+side by side with a vanilla Rasa bot at 1, 20 and 50 users and over a long conversation (tests/bench/side_by_side.py).
 
 Not a test: numbers are recorded, not asserted. Targets on the 2-core machine: p95 ≤ 150 ms per message,
 training ≤ 5 minutes, offer query p95 ≤ 10 ms.
@@ -17,21 +18,12 @@ import time
 import uuid
 from pathlib import Path
 
-from tests.bench import offer_bench, telegram_bench
+from tests.bench import offer_bench, side_by_side, telegram_bench
 from tests.conftest import build_kb
 from tests.rasa_cli import RASA, ROOT, rasa_env
 from tests.servers import start_stack
 
-QUESTIONS = [
-    "Wie lange dauert die Ausbildung zum Kfz-Mechatroniker?",
-    "Was ist BAB?",
-    "Kann ich die Ausbildung in Teilzeit machen?",
-    "Was macht eine Bürokauffrau?",
-    "Wie viel verdient man in der Ausbildung?",
-    "Welchen Abschluss brauche ich für Bankkaufmann?",
-    "Ich mag Tiere, welche Berufe passen?",
-    "Wo bekomme ich Beratung?",
-]
+QUESTIONS = side_by_side.OUR_MESSAGES  # the knowledge-base questions, also sent in the side-by-side run
 ROUNDS = 25
 
 
@@ -109,6 +101,7 @@ def kept_notes(path: Path) -> str:
 
 
 def main() -> None:
+    compared = side_by_side.run()  # first: both bots on a machine that no other part of the bench loads
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         lat, tg = measure_latency(work)
@@ -142,7 +135,9 @@ Telegram: the same questions, {TELEGRAM_ROUNDS} rounds (tests/bench/telegram_ben
 update to the local fake Bot API until the bridge's last `sendMessage` of the answer arrived there, i.e. long
 polling, the bridge (queue in SQLite, typing indicator, rendering), the REST hop and the bot turn.
 
-{offer_bench.section(offers.kb, offers.queries, offers.turns, "make bench")}"""
+{offer_bench.section(offers.kb, offers.queries, offers.turns, "make bench")}
+
+{side_by_side.section(compared, "make bench")}"""
     (ROOT / "docs").mkdir(exist_ok=True)
     path = ROOT / "docs" / "perf.md"
     report = report.rstrip() + "\n\n" + kept_notes(path)

@@ -1,0 +1,83 @@
+"""The SQL tracker store of the bot (runs INSIDE the Rasa server; ``bot/endpoints.yml`` ``type:`` names it).
+
+Rasa's own ``SQLTrackerStore`` — same tables, same queries, same settings (``dialect``, ``db``, ``url`` …) — with
+three additions that take work out of every turn (issue 13 §4, measured in docs/perf.md):
+
+* importing this module installs ``rasa_plugins.speedups`` (Rasa's event deserialisation without a class-tree walk
+  per event, action responses validated by a compiled schema), before the first message;
+* its reads and writes (``retrieve``, ``retrieve_full_tracker``, ``save``) run in one worker thread of the store,
+  one after another: Rasa's SQL store is synchronous, and the commit of every turn (an ``fsync`` on SQLite) used to
+  block the server's event loop, i.e. every other conversation, while it waited for the disk. The caller still
+  awaits each call, so the order of one conversation's reads and writes is unchanged (Rasa's lock store serialises
+  the turns of a conversation), and a failure is raised to the caller as before;
+* :meth:`FastSQLTrackerStore.take_saved` hands out the tracker of a conversation exactly as it was just saved, once,
+  so the usage report after a turn (``rasa_plugins.usage``) needs no second read of the whole conversation. At most
+  :data:`SAVED_LIMIT` conversations are kept (the oldest are dropped; a report without one reads the store);
+* on PostgreSQL its engine checks a pooled connection before use (``pool_pre_ping``), so a turn after the database
+  cut its connections works instead of failing.
+
+Rasa falls back to an in-memory store *silently* if a custom ``type:`` cannot be imported; tests/rasa/
+test_tracker_store.py therefore loads ``bot/endpoints.yml`` and checks that this class is what Rasa creates.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from rasa.core.tracker_store import SQLTrackerStore
+
+from rasa_plugins import speedups
+
+speedups.install()
+
+SAVED_LIMIT = 256
+
+
+class FastSQLTrackerStore(SQLTrackerStore):
+    """``SQLTrackerStore`` with its SQL in a worker thread, remembering the last saved tracker per conversation (for
+    one :meth:`take_saved`)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._ping_before_use()
+        self._saved: OrderedDict[str, Any] = OrderedDict()
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tracker-store")
+
+    def _ping_before_use(self) -> None:
+        """A server database (PostgreSQL) may close the pool's connections at any time (a restart, a fail-over,
+        ``pg_terminate_backend``); Rasa's engine then fails the next turn with "server closed the connection
+        unexpectedly". The same engine with ``pool_pre_ping`` tests a pooled connection before use and replaces a
+        dead one, so that turn works (tests/ops/test_tracker_store_reconnect.py). SQLite has no server: unchanged."""
+        if self.engine.dialect.name == "sqlite":
+            return
+        import sqlalchemy as sa
+        from rasa.core.tracker_store import create_engine_kwargs
+
+        url = self.engine.url
+        self.engine.dispose()
+        self.engine = sa.create_engine(url, pool_pre_ping=True, **create_engine_kwargs(url))
+        self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
+
+    async def _in_worker(self, call: Any, *args: Any) -> Any:
+        """Rasa's coroutine ``call(self, *args)`` (synchronous SQL inside) run to completion in the worker thread."""
+        return await asyncio.get_running_loop().run_in_executor(self._worker, lambda: asyncio.run(call(self, *args)))
+
+    async def retrieve(self, sender_id: str) -> Any:
+        return await self._in_worker(SQLTrackerStore.retrieve, sender_id)
+
+    async def retrieve_full_tracker(self, conversation_id: str) -> Any:
+        return await self._in_worker(SQLTrackerStore.retrieve_full_tracker, conversation_id)
+
+    async def save(self, tracker: Any) -> None:
+        await self._in_worker(SQLTrackerStore.save, tracker)
+        self._saved[tracker.sender_id] = tracker
+        self._saved.move_to_end(tracker.sender_id)
+        while len(self._saved) > SAVED_LIMIT:
+            self._saved.popitem(last=False)
+
+    def take_saved(self, sender_id: str) -> Any:
+        """The tracker last saved for ``sender_id`` by this process (then forgotten), or None."""
+        return self._saved.pop(sender_id, None)

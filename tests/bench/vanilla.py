@@ -1,0 +1,162 @@
+"""A vanilla Rasa bot for the side-by-side benchmark (tests/bench/side_by_side.py).
+
+``rasa init --no-prompt`` (Rasa 3.6 from ``.venv-rasa``, nothing is downloaded) in a temporary folder, plus ONE
+custom action: the ``action_hello_world`` that ``rasa init`` ships commented out in ``actions/actions.py``, wired by
+a rule to the intent ``bot_challenge`` ("are you a bot?"). Served by rasa-sdk from ``.venv`` (the same version as
+our action server), in-memory tracker store and lock store (Rasa's defaults), the built-in ``rest`` channel.
+
+The project and its trained model are cached in ``var/bench-vanilla/rasa-<version>-<hash of the changes>/``, so a
+second ``make bench`` starts at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from tests.rasa_cli import RASA, ROOT, rasa_env
+from tests.servers import APP_PYTHON, Process, free_port
+
+CACHE = ROOT / "var" / "bench-vanilla"
+
+ACTIONS_PY = '''from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+
+class ActionHelloWorld(Action):
+    def name(self) -> Text:
+        return "action_hello_world"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+            domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        dispatcher.utter_message(text="Hello World!")
+        return []
+'''
+RULE_OLD = "  - action: utter_iamabot\n"
+RULE_NEW = "  - action: action_hello_world\n"
+DOMAIN_ADD = "\nactions:\n  - action_hello_world\n"
+ENDPOINTS = "action_endpoint:\n  url: \"{url}\"\n"  # no tracker_store / lock_store: in memory
+
+# The messages a vanilla user sends (cycle of 8, like ours): "are you a bot?" / "are you a human?" run the custom
+# action on the action server.
+MESSAGES = [
+    "hello",
+    "I am feeling great",
+    "are you a bot?",
+    "I am sad",
+    "yes",
+    "no",
+    "are you a human?",
+    "goodbye",
+]
+
+
+def rasa_version() -> str:
+    done = subprocess.run([str(ROOT / ".venv-rasa" / "bin" / "python"), "-c", "import rasa; print(rasa.__version__)"],
+                          capture_output=True, text=True, check=True)
+    return done.stdout.strip()
+
+
+def cache_dir() -> Path:
+    changes = hashlib.sha256((ACTIONS_PY + RULE_NEW + DOMAIN_ADD).encode()).hexdigest()[:10]
+    return CACHE / f"rasa-{rasa_version()}-{changes}"
+
+
+def _vanilla_env(project: Path, **extra: str) -> dict[str, str]:
+    return rasa_env(PYTHONPATH=str(project), **extra)
+
+
+def prepare() -> Path:
+    """The vanilla project with its trained model (``models/vanilla.tar.gz``), built once and cached."""
+    target = cache_dir()
+    if (target / "models" / "vanilla.tar.gz").exists():
+        return target
+    with tempfile.TemporaryDirectory() as tmp:
+        project = Path(tmp) / "vanilla"
+        project.mkdir()
+        env = _vanilla_env(project)
+        subprocess.run([str(RASA), "init", "--no-prompt", "--init-dir", str(project)], cwd=tmp, env=env,
+                       check=True, capture_output=True)
+        (project / "actions" / "actions.py").write_text(ACTIONS_PY, encoding="utf-8")
+        rules = project / "data" / "rules.yml"
+        text = rules.read_text(encoding="utf-8")
+        assert RULE_OLD in text, "rasa init's rules.yml changed"
+        rules.write_text(text.replace(RULE_OLD, RULE_NEW), encoding="utf-8")
+        with (project / "domain.yml").open("a", encoding="utf-8") as domain:
+            domain.write(DOMAIN_ADD)
+        shutil.rmtree(project / "models", ignore_errors=True)
+        subprocess.run([str(RASA), "train", "--fixed-model-name", "vanilla", "--out", "models", "--quiet"],
+                       cwd=project, env=env, check=True, capture_output=True)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(target, ignore_errors=True)
+        shutil.copytree(project, target, ignore=shutil.ignore_patterns("__pycache__", ".rasa"))
+    return target
+
+
+@dataclass
+class ProjectProcess(Process):
+    """A :class:`tests.servers.Process` started in the vanilla project's folder (``-m rasa_sdk --actions actions``
+    must import *its* ``actions`` package, not ours from the repository root)."""
+
+    cwd: Path = ROOT
+
+    def start(self, timeout: float = 300) -> None:
+        handle = self.log.open("ab")
+        self.proc = subprocess.Popen(
+            self.args, cwd=self.cwd, env=self.env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.name} exited: {self.log.read_text()[-3000:]}")
+            try:
+                if httpx.get(self.health_url, timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.5)
+        raise RuntimeError(f"{self.name} did not become ready: {self.log.read_text()[-3000:]}")
+
+
+class VanillaStack:
+    """rasa-sdk action server + ``rasa run`` of the vanilla project on free loopback ports."""
+
+    def __init__(self, project: Path, workdir: Path) -> None:
+        action_port, rasa_port = free_port(), free_port()
+        self.rasa_url = f"http://127.0.0.1:{rasa_port}"
+        endpoints = workdir / "vanilla-endpoints.yml"
+        endpoints.write_text(ENDPOINTS.format(url=f"http://127.0.0.1:{action_port}/webhook"), encoding="utf-8")
+        env = _vanilla_env(project)
+        self.actions = ProjectProcess(
+            "vanilla action server",
+            [str(APP_PYTHON), "-m", "rasa_sdk", "--actions", "actions", "--port", str(action_port), "--quiet"],
+            env, workdir / "vanilla-actions.log", f"http://127.0.0.1:{action_port}/health", cwd=project,
+        )
+        self.rasa = ProjectProcess(
+            "vanilla rasa server",
+            [str(RASA), "run", "--model", str(project / "models" / "vanilla.tar.gz"), "--port", str(rasa_port),
+             "--interface", "127.0.0.1", "--endpoints", str(endpoints), "--credentials",
+             str(project / "credentials.yml")],
+            env, workdir / "vanilla-rasa.log", f"{self.rasa_url}/", cwd=project,
+        )
+
+    def start(self) -> None:
+        try:
+            self.actions.start()
+            self.rasa.start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def stop(self) -> None:
+        self.rasa.stop()
+        self.actions.stop()
