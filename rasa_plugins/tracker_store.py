@@ -23,10 +23,12 @@ test_tracker_store.py therefore loads ``bot/endpoints.yml`` and checks that this
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import sqlalchemy.exc
 from rasa.core.tracker_store import SQLTrackerStore
 
 from rasa_plugins import speedups
@@ -34,6 +36,7 @@ from rasa_plugins import speedups
 speedups.install()
 
 SAVED_LIMIT = 256
+log = logging.getLogger(__name__)
 
 
 class FastSQLTrackerStore(SQLTrackerStore):
@@ -62,8 +65,23 @@ class FastSQLTrackerStore(SQLTrackerStore):
         self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
 
     async def _in_worker(self, call: Any, *args: Any) -> Any:
-        """Rasa's coroutine ``call(self, *args)`` (synchronous SQL inside) run to completion in the worker thread."""
-        return await asyncio.get_running_loop().run_in_executor(self._worker, lambda: asyncio.run(call(self, *args)))
+        """Rasa's coroutine ``call(self, *args)`` (synchronous SQL inside) run to completion in the worker thread.
+
+        A call that loses its database connection midway (PostgreSQL cut it while the connection was in use, which
+        ``pool_pre_ping`` cannot see) is run once more on a fresh connection: the failed transaction was rolled
+        back, and Rasa's ``save`` writes only the events the table does not have yet, so the repeat stores nothing
+        twice. Without it Rasa's fail-safe wrapper kept that turn in memory only, and it was lost."""
+
+        def run() -> Any:
+            try:
+                return asyncio.run(call(self, *args))
+            except sqlalchemy.exc.DBAPIError as error:
+                if not error.connection_invalidated:
+                    raise
+                log.warning("tracker store: database connection lost, %s once more", call.__name__)
+                return asyncio.run(call(self, *args))
+
+        return await asyncio.get_running_loop().run_in_executor(self._worker, run)
 
     async def retrieve(self, sender_id: str) -> Any:
         return await self._in_worker(SQLTrackerStore.retrieve, sender_id)
