@@ -219,16 +219,16 @@ def test_only_the_public_entries_answer_through_nginx(profile: Profile) -> None:
 
 
 async def _conversation(profile: Profile, index: int, sent: list[str], results: list[tuple[str, int, float, str, float]],
-                        progress: list[int]) -> None:
-    """Five messages of one conversation; the first one opens it, the others carry its X-Conversation-Token
-    (stateless: whichever replica answers accepts it)."""
+                        progress: list[int], messages: tuple[str, ...] = MESSAGES, first_address: int = 10) -> None:
+    """The messages of one conversation, one after another; the first one opens it, the others carry its
+    X-Conversation-Token (stateless: whichever replica answers accepts it)."""
     key = dict(line.split("=", 1) for line in (profile.run_dir / "secrets.env").read_text().split())["REST_SESSION_KEY"]
     sender = f"(unopened {index})"
     headers = {"Host": "localhost"}
     # one source address per conversation (127.0.0.x): nginx's rate limit counts per client address
-    transport = httpx.AsyncHTTPTransport(local_address=f"127.0.0.{index + 10}", verify=False)
+    transport = httpx.AsyncHTTPTransport(local_address=f"127.0.0.{index + first_address}", verify=False)
     async with httpx.AsyncClient(transport=transport, timeout=60) as client:
-        for message in MESSAGES:
+        for message in messages:
             start = time.monotonic()
             try:
                 r = await client.post(f"{profile.https}{protocol.REST_WEBHOOK_PATH}", json={"message": message},
@@ -278,6 +278,34 @@ def _tracker_events(database: str) -> dict[str, list[tuple[str, str | None, floa
     return events
 
 
+def _assert_stored_in_order(profile: Profile, sent: list[str], conversations: int, repeats_allowed: bool) -> None:
+    """Every accepted message is in the tracker store, in the order sent, each turn answered (``action_listen``)
+    before the next one starts. ``repeats_allowed``: a message retried on the other replica after a replica was
+    killed may be stored twice, one right after the other."""
+    events = _tracker_events(profile.tracker_db)
+    by_sender: dict[str, list[str]] = {}
+    for item in sent:
+        sender, message = item.split("\0", 1)
+        by_sender.setdefault(sender, []).append(message)
+    assert len(by_sender) == conversations
+    for sender, messages in by_sender.items():
+        stored = events.get(sender, [])
+        stamps = [stamp for _, _, stamp in stored]
+        assert stamps == sorted(stamps), sender
+        users = [text for kind, text, _ in stored if kind == "user"]
+        if repeats_allowed:
+            users = [t for i, t in enumerate(users) if i == 0 or t != users[i - 1]]
+        assert users == messages, (sender, users)
+        # a turn ends with action_listen (the technical-problem reply of the REST channel is not a tracker event)
+        turn_open = False
+        for kind, name, _ in stored:
+            if kind == "user":
+                assert not turn_open, f"{sender}: a turn started before the previous one was finished"
+                turn_open = True
+            elif kind == "action" and name == "action_listen":
+                turn_open = False
+
+
 @CHAOS
 def test_concurrent_conversations_survive_a_killed_replica(profile: Profile) -> None:
     before = profile.pids()
@@ -289,29 +317,8 @@ def test_concurrent_conversations_survive_a_killed_replica(profile: Profile) -> 
     RESULTS.extend(results)
     RESULTS_FAULTS.update(faults)
 
-    # every accepted message is in the tracker store, in the order sent, each turn answered before the next
-    events = _tracker_events(profile.tracker_db)
-    by_sender: dict[str, list[str]] = {}
-    for item in sent:
-        sender, message = item.split("\0", 1)
-        by_sender.setdefault(sender, []).append(message)
-    assert len(by_sender) == CONVERSATIONS
-    for sender, messages in by_sender.items():
-        stored = events.get(sender, [])
-        stamps = [stamp for _, _, stamp in stored]
-        assert stamps == sorted(stamps), sender
-        users = [text for kind, text, _ in stored if kind == "user"]
-        # a message retried on the other replica after the kill may be stored twice, one right after the other
-        deduplicated = [t for i, t in enumerate(users) if i == 0 or t != users[i - 1]]
-        assert deduplicated == messages, (sender, users)
-        # a turn ends with action_listen (the technical-problem reply of the REST channel is not a tracker event)
-        turn_open = False
-        for kind, name, _ in stored:
-            if kind == "user":
-                assert not turn_open, f"{sender}: a turn started before the previous one was finished"
-                turn_open = True
-            elif kind == "action" and name == "action_listen":
-                turn_open = False
+    _assert_stored_in_order(profile, sent, CONVERSATIONS, repeats_allowed=True)
+    by_sender = {item.split("\0", 1)[0] for item in sent}
 
     # supervisor brought the killed replica back; the others kept running
     deadline = time.monotonic() + 240
@@ -440,31 +447,6 @@ def _cut_postgres(*databases: str) -> int:
     return int(row[0]) if row else 0
 
 
-async def _conversation_of(profile: Profile, index: int, messages: tuple[str, ...], sent: list[str],
-                           results: list[tuple[str, int, float, str, float]], progress: list[int]) -> None:
-    key = dict(line.split("=", 1) for line in (profile.run_dir / "secrets.env").read_text().split())["REST_SESSION_KEY"]
-    sender = f"(unopened {index})"
-    headers = {"Host": "localhost"}
-    transport = httpx.AsyncHTTPTransport(local_address=f"127.0.0.{index + 100}", verify=False)
-    async with httpx.AsyncClient(transport=transport, timeout=60) as client:
-        for message in messages:
-            start = time.monotonic()
-            try:
-                r = await client.post(f"{profile.https}{protocol.REST_WEBHOOK_PATH}", json={"message": message},
-                                      headers=headers)
-                status = r.status_code
-                reply = "\n".join(m.get("text", "") for m in r.json()) if status == 200 else r.text[:200]
-                token = r.headers.get(protocol.CONVERSATION_TOKEN_HEADER)
-                if token and protocol.CONVERSATION_TOKEN_HEADER not in headers:
-                    headers[protocol.CONVERSATION_TOKEN_HEADER] = token
-                    sender = protocol.conversation_of(key, token) or sender
-            except httpx.HTTPError as exc:
-                status, reply = 0, repr(exc)
-            results.append((sender, status, time.monotonic() - start, reply, start))
-            sent.append(sender + "\0" + message)
-            progress.append(1)
-
-
 def test_conversations_survive_a_killed_action_worker_a_redis_restart_and_cut_postgres_connections(
     profile: Profile,
 ) -> None:
@@ -503,7 +485,7 @@ def test_conversations_survive_a_killed_action_worker_a_redis_restart_and_cut_po
 
     async def run() -> None:
         await asyncio.gather(faults_one_after_another(),
-                             *(_conversation_of(profile, i, FAULT_MESSAGES, sent, results, progress)
+                             *(_conversation(profile, i, sent, results, progress, FAULT_MESSAGES, first_address=100)
                                for i in range(FAULT_CONVERSATIONS)))
 
     asyncio.run(run())
@@ -517,23 +499,7 @@ def test_conversations_survive_a_killed_action_worker_a_redis_restart_and_cut_po
     slow = [r for r in results if r[2] >= LIMIT]
     assert slow == [], slow[:5]
 
-    events = _tracker_events(profile.tracker_db)
-    by_sender: dict[str, list[str]] = {}
-    for item in sent:
-        sender, message = item.split("\0", 1)
-        by_sender.setdefault(sender, []).append(message)
-    assert len(by_sender) == FAULT_CONVERSATIONS
-    for sender, messages in by_sender.items():
-        stored = events.get(sender, [])
-        assert [stamp for _, _, stamp in stored] == sorted(stamp for _, _, stamp in stored), sender
-        assert [text for kind, text, _ in stored if kind == "user"] == messages, sender
-        turn_open = False
-        for kind, name, _ in stored:
-            if kind == "user":
-                assert not turn_open, f"{sender}: a turn started before the previous one was finished"
-                turn_open = True
-            elif kind == "action" and name == "action_listen":
-                turn_open = False
+    _assert_stored_in_order(profile, sent, FAULT_CONVERSATIONS, repeats_allowed=False)
 
     # back to normal: supervisor restarted actions1 (and nothing else), a new conversation gets a real answer
     deadline = time.monotonic() + 15
