@@ -8,7 +8,9 @@ Registered in bot/credentials.yml instead of the built-in ``rest`` channel; the 
   parts"), also while an adviser has the conversation;
 * every reply carries at most ``MAX_BUTTONS`` buttons per message;
 * a user message never goes unanswered: if the turn produced no bot message (the action server is down,
-  an action crashed) the user gets ``utter_technical_problem``;
+  an action crashed) the user gets ``utter_technical_problem``; if the turn was not stored (the tracker database is
+  down, or Rasa failed the turn, e.g. ``LockError``) the user gets ``utter_technical_problem_not_stored`` ("not
+  stored, please send it again") instead of an answer computed from an empty conversation or an HTTP 500;
 * a bot message ``{"custom": {"delete_conversation": true}}`` (sent by ``action_delete_conversation``) is
   replaced by ``{"custom": {"conversation_deleted": true}}`` (clients forget the session id) and the stored
   conversation and its hand-offs in the console are deleted after the turn;
@@ -71,7 +73,13 @@ from core.protocol import (
 from rasa_plugins import console_client, deletion_queue, settings, usage
 from rasa_plugins.console_client import ConsoleUnavailable
 from rasa_plugins.export import build_export, with_exports
-from rasa_plugins.tracker_ops import conversation_exists, delete_conversation, had_handoff, is_paused
+from rasa_plugins.tracker_ops import (
+    conversation_exists,
+    delete_conversation,
+    had_handoff,
+    is_paused,
+    store_failed,
+)
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +89,9 @@ WAITING_FALLBACK = "Deine Nachricht ist angekommen. Eine Beraterin antwortet hie
 TOO_LONG_RESPONSE = "utter_message_too_long"
 TOO_LONG_FALLBACK = (f"Deine Nachricht ist sehr lang (über {MAX_MESSAGE_LENGTH:,} Zeichen). ".replace(",", ".")
                      + "Bitte schick sie mir in kürzeren Teilen.")
+NOT_STORED_RESPONSE = "utter_technical_problem_not_stored"
+NOT_STORED_FALLBACK = ("Entschuldigung, gerade gibt es ein technisches Problem: Ich konnte diese Nachricht nicht "
+                       "speichern. Bitte schick sie in ein paar Minuten noch einmal.")
 DELETE_MAX_BODY = 16 * 1024  # {"sender": ID} needs a few hundred bytes
 BRIDGE_MAX_BODY = 64 * 1024  # a message of MAX_MESSAGE_LENGTH characters (≤ 4 bytes each) and a little metadata
 MAX_ACK_IDS = 100
@@ -233,7 +244,18 @@ class SafeRestInput(RestInput):
             too_long = await render_response(agent, sender_id, TOO_LONG_RESPONSE)
             return too_long or [{"recipient_id": sender_id, "text": TOO_LONG_FALLBACK}]
         collector = CollectingOutputChannel()
-        await on_new_message(UserMessage(text, collector, sender_id, input_channel=channel, metadata=metadata))
+        store_failed(agent, sender_id)  # only a failure of this turn counts
+        try:
+            await on_new_message(UserMessage(text, collector, sender_id, input_channel=channel, metadata=metadata))
+            failed = store_failed(agent, sender_id)  # database down: Rasa answered from an empty tracker
+        except Exception as error:  # noqa: BLE001 - any failure: the user still gets an answer (e.g. LockError)
+            log.error("turn failed (%s), not stored (conversation %s)", type(error).__name__, pseudonym(sender_id))
+            failed = True
+        if failed:
+            log.warning("turn not stored, tracker or lock store unavailable (conversation %s)", pseudonym(sender_id))
+            not_stored = await render_response(agent, sender_id, NOT_STORED_RESPONSE)
+            store_failed(agent, sender_id)
+            return not_stored or [{"recipient_id": sender_id, "text": NOT_STORED_FALLBACK}]
         messages = [m for m in collector.messages if not is_delete_marker(m)]
         if len(messages) != len(collector.messages):
             result = await delete_everything(agent, sender_id)

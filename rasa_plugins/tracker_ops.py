@@ -17,6 +17,13 @@ def innermost(store: Any) -> Any:
     return store
 
 
+def store_failed(agent: Any, sender_id: str) -> bool:
+    """Whether the tracker store failed to read or write ``sender_id``'s conversation since the last call
+    (``rasa_plugins.tracker_store.FastSQLTrackerStore.take_failure``; other stores never report one)."""
+    take = getattr(innermost(agent.tracker_store), "take_failure", None)
+    return bool(take and take(sender_id))
+
+
 async def is_paused(agent: Any, sender_id: str) -> bool:
     tracker = await agent.tracker_store.retrieve(sender_id)
     return bool(tracker and tracker.is_paused())

@@ -14,7 +14,11 @@ three additions that take work out of every turn (issue 13 §4, measured in docs
   so the usage report after a turn (``rasa_plugins.usage``) needs no second read of the whole conversation. At most
   :data:`SAVED_LIMIT` conversations are kept (the oldest are dropped; a report without one reads the store);
 * on PostgreSQL its engine checks a pooled connection before use (``pool_pre_ping``), so a turn after the database
-  cut its connections works instead of failing.
+  cut its connections works instead of failing;
+* a read or write that fails all the same (the database is down) is remembered per conversation
+  (:meth:`FastSQLTrackerStore.take_failure`): Rasa's fail-safe wrapper swallows the error, answers from an empty
+  tracker and keeps the turn in memory only, so the REST channel replaces that answer with the truth — the message
+  was not stored, please send it again in a few minutes (``utter_technical_problem_not_stored``).
 
 Rasa falls back to an in-memory store *silently* if a custom ``type:`` cannot be imported; tests/rasa/
 test_tracker_store.py therefore loads ``bot/endpoints.yml`` and checks that this class is what Rasa creates.
@@ -35,7 +39,7 @@ from rasa_plugins import speedups
 
 speedups.install()
 
-SAVED_LIMIT = 256
+SAVED_LIMIT = 256  # also the most conversations with a failure remembered
 log = logging.getLogger(__name__)
 
 
@@ -47,6 +51,7 @@ class FastSQLTrackerStore(SQLTrackerStore):
         super().__init__(*args, **kwargs)
         self._ping_before_use()
         self._saved: OrderedDict[str, Any] = OrderedDict()
+        self._failed: OrderedDict[str, None] = OrderedDict()
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tracker-store")
 
     def _ping_before_use(self) -> None:
@@ -83,14 +88,26 @@ class FastSQLTrackerStore(SQLTrackerStore):
 
         return await asyncio.get_running_loop().run_in_executor(self._worker, run)
 
+    async def _for(self, sender_id: str, call: Any, *args: Any) -> Any:
+        """``_in_worker``, remembering a failure for ``sender_id`` before it goes on to Rasa's fail-safe wrapper."""
+        try:
+            return await self._in_worker(call, *args)
+        except Exception as error:
+            log.error("tracker store: %s failed (%s); the turn is not stored", call.__name__, type(error).__name__)
+            self._failed[sender_id] = None
+            self._failed.move_to_end(sender_id)
+            while len(self._failed) > SAVED_LIMIT:
+                self._failed.popitem(last=False)
+            raise
+
     async def retrieve(self, sender_id: str) -> Any:
-        return await self._in_worker(SQLTrackerStore.retrieve, sender_id)
+        return await self._for(sender_id, SQLTrackerStore.retrieve, sender_id)
 
     async def retrieve_full_tracker(self, conversation_id: str) -> Any:
-        return await self._in_worker(SQLTrackerStore.retrieve_full_tracker, conversation_id)
+        return await self._for(conversation_id, SQLTrackerStore.retrieve_full_tracker, conversation_id)
 
     async def save(self, tracker: Any) -> None:
-        await self._in_worker(SQLTrackerStore.save, tracker)
+        await self._for(tracker.sender_id, SQLTrackerStore.save, tracker)
         self._saved[tracker.sender_id] = tracker
         self._saved.move_to_end(tracker.sender_id)
         while len(self._saved) > SAVED_LIMIT:
@@ -99,3 +116,7 @@ class FastSQLTrackerStore(SQLTrackerStore):
     def take_saved(self, sender_id: str) -> Any:
         """The tracker last saved for ``sender_id`` by this process (then forgotten), or None."""
         return self._saved.pop(sender_id, None)
+
+    def take_failure(self, sender_id: str) -> bool:
+        """Whether a read or write of ``sender_id``'s conversation failed since the last call (then forgotten)."""
+        return self._failed.pop(sender_id, 0) is None

@@ -2,8 +2,8 @@
 (rasa_plugins/speedups.py), checked in Rasa's own environment against Rasa's own code: the configured class is
 really what Rasa creates (Rasa falls back to an in-memory store silently otherwise), event types resolve exactly as
 Rasa's class walk does, an invalid action response fails as before, the store's SQL runs in its worker thread,
-and the usage report of a turn takes the saved
-tracker instead of reading the whole conversation again."""
+the usage report of a turn takes the saved
+tracker instead of reading the whole conversation again, and a failing database is reported per conversation."""
 
 from __future__ import annotations
 
@@ -36,3 +36,7 @@ def test_tracker_store_speedups_and_usage_report(tmp_path: Path) -> None:
     assert result["reports"] == [{"intent": "ask_funding", "missed": False, "channel": "rest"}] * 2
     assert result["reports_after_pause"] == 2  # a paused conversation is not reported
     assert result["kept"] == [2, 3, 4]
+    # a failing database is reported per conversation, once (the REST channel then tells the user the truth)
+    assert result["failed_before"] is False
+    assert result["failed"] == [True, False, False]
+    assert result["retrieve_failed"] == [True, True]

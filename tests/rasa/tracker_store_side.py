@@ -150,6 +150,22 @@ async def main(tmp: str) -> dict[str, Any]:
     for i in range(5):
         await store.save(DialogueStateTracker.from_events(f"conv-{i}", events[:3], domain.slots))
     result["kept"] = [i for i in range(5) if inner.take_saved(f"conv-{i}") is not None]
+
+    # the database fails (here: its table is gone): Rasa's fail-safe wrapper swallows the error; the store reports
+    # it for that conversation, once, and for no other
+    from rasa.core.tracker_store import FailSafeTrackerStore
+
+    from rasa_plugins.tracker_ops import store_failed
+
+    safe = FailSafeTrackerStore(store)  # as rasa.core.agent wraps every store
+    agent = type("Agent", (), {"tracker_store": safe})()
+    result["failed_before"] = store_failed(agent, "conv-broken")
+    with inner.engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE events")
+    await safe.save(DialogueStateTracker.from_events("conv-broken", events[:3], domain.slots))
+    result["failed"] = [store_failed(agent, "conv-broken"), store_failed(agent, "conv-broken"),
+                        store_failed(agent, "conv-0")]
+    result["retrieve_failed"] = [await safe.retrieve("conv-0") is None, store_failed(agent, "conv-0")]
     await runner.cleanup()
     return result
 
