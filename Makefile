@@ -95,13 +95,14 @@ run-prod: deps train nginx
 test: deps kb lookups browser nginx
 	@scripts/test.sh
 
-# the production profile's fault run (2 Rasa replicas behind nginx, one killed): not reliable yet, not in `make test`
+# the fault tests alone (also part of `make test`): the production profile under faults and a rolling restart, the
+# Redis lock store through restarts, `make run` with a killed and a hung action server
 chaos: deps kb train nginx
-	RUN_CHAOS=1 .venv/bin/python -m pytest tests/ops/test_prod_profile.py -q
+	.venv/bin/python -m pytest tests/ops/test_prod_profile.py tests/ops/test_lock_store.py tests/ops/test_run_faults.py -q
 
 # also side by side with a vanilla `rasa init` bot (tests/bench/side_by_side.py; its trained model is cached in
 # var/bench-vanilla/, so only the first run trains it); alone: $(APP_PY) -m tests.bench.side_by_side
-bench: deps kb train
+bench: deps kb train nginx
 	$(APP_PY) -m tests.bench.run_bench
 
 shell: deps kb train

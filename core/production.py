@@ -42,6 +42,11 @@ from core.stack import BASE_VARIABLES, RASA_HEALTH, Program, programs
 PROD_ENDPOINTS = "bot/endpoints.production.yml"
 NGINX_TEMPLATE = "deploy/nginx/berufsorientierung.conf"
 PASSIVE_CHECK = "max_fails=1 fail_timeout=5s"  # one failed attempt takes a replica out for 5 s
+# ... but never all of them: the same servers again as backups that are never taken out. When every replica is
+# marked failed (one restarting, the other's keep-alive connection closed by its graceful shutdown a moment
+# before), nginx tries the backups instead of answering 502 "no live upstreams" at once; a replica that is really
+# down refuses the connection in microseconds on loopback and the request goes on to the next one.
+LAST_RESORT = "backup max_fails=0"
 # what the public site adds for several replicas (inserted after the chat site's proxy_read_timeout)
 NEXT_UPSTREAM = """\
     # several Rasa replicas (make run-prod): a request that fails on one (refused, reset, 502/503, no answer) is
@@ -144,9 +149,15 @@ def _sub(pattern: str, replacement: str, text: str, count: int = 0) -> str:
     return new
 
 
-def _upstream(name: str, ports: list[int], keepalive: int = 0) -> str:
-    servers = " ".join(f"server {protocol.LOOPBACK}:{port} {PASSIVE_CHECK};" for port in ports)
-    return f"upstream {name} {{ {servers}{f' keepalive {keepalive};' if keepalive else ''} }}"
+def _upstream(name: str, ports: list[int]) -> str:
+    """Replicas with passive health checks, the same servers again as last-resort backups, and no keep-alive
+    connections: a replica that stops (SIGTERM, a rolling restart) closes its listening socket, and new requests
+    are refused there and retried on another replica at once. Over kept-alive connections nginx went on sending it
+    new requests until Sanic's graceful-shutdown timeout aborted them (measured: a restart took 20 s and ended in
+    SIGKILL, one message got a 504). A new loopback connection per request costs microseconds."""
+    servers = " ".join([*(f"server {protocol.LOOPBACK}:{port} {PASSIVE_CHECK};" for port in ports),
+                        *(f"server {protocol.LOOPBACK}:{port} {LAST_RESORT};" for port in ports)])
+    return f"upstream {name} {{ {servers} }}"
 
 
 def site(environ: Mapping[str, str], root: Path = PROJECT_ROOT) -> str:
@@ -161,7 +172,7 @@ def site(environ: Mapping[str, str], root: Path = PROJECT_ROOT) -> str:
     text = (root / NGINX_TEMPLATE).read_text(encoding="utf-8")
     text = re.sub(r"\A(#[^\n]*\n)+", "", text)  # the template's own header (how to use the example)
     replicas = [stack.rasa_port + i for i in range(1, prod.rasa_replicas + 1)]
-    text = _sub(r"upstream bo_rasa\s*\{[^}]*\}", _upstream("bo_rasa", replicas, keepalive=16), text)
+    text = _sub(r"upstream bo_rasa\s*\{[^}]*\}", _upstream("bo_rasa", replicas), text)
     for name, port in (("bo_webchat", webchat.port), ("bo_telegram", telegram_port), ("bo_console", console_port)):
         text = _sub(rf"upstream {name}\s*\{{[^}}]*\}}", f"upstream {name} {{ server {protocol.LOOPBACK}:{port}; }}",
                     text)
@@ -190,8 +201,8 @@ def nginx_conf(environ: Mapping[str, str], root: Path = PROJECT_ROOT) -> str:
     replicas = [stack.rasa_port + i for i in range(1, prod.rasa_replicas + 1)]
     internal = f"""\
     # internal, loopback only: the console and the bridge call Rasa here, Rasa calls the action server here
-    {_upstream("bo_rasa_internal", replicas, keepalive=8)}
-    {_upstream("bo_actions", actions, keepalive=16)}
+    {_upstream("bo_rasa_internal", replicas)}
+    {_upstream("bo_actions", actions)}
     server {{
         listen {protocol.LOOPBACK}:{stack.rasa_port};
         client_max_body_size {stack.rasa_request_max_size};

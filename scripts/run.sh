@@ -53,25 +53,34 @@ stop() {
   kill -TERM "$supervisor" 2>/dev/null || true
   wait "$supervisor" 2>/dev/null || true
   echo "Stopped."
-  exit 0
+  exit "${stop_code:-0}"
 }
 trap stop INT TERM
 
-# Ready when every process answers its health check (/health, /healthz, Rasa's /).
+# Ready when every process answers its health check (/health, /healthz, Rasa's /). "is running." is printed only
+# then: on a busy machine loading the model can take longer than 300 s - after that a note says so and the wait
+# goes on; a program that supervisor gave up on (FATAL: it kept crashing at start) ends the wait with its name.
 ready=""
-deadline=$((SECONDS + 300))
-while (( SECONDS < deadline )); do
+warned=""
+started=$SECONDS
+while [[ -z "$ready" ]]; do
   kill -0 "$supervisor" 2>/dev/null || { echo "supervisord ended; see $RUN_DIR/log/supervisord.log" >&2; exit 1; }
   ready=yes
   for line in "${health[@]}"; do
     curl -fs -o /dev/null --max-time 2 "${line#* }" || { ready=""; break; }
   done
   [[ -n "$ready" ]] && break
-  sleep 0.5
+  if fatal=$(.venv/bin/supervisorctl -c "$conf" status 2>/dev/null | awk '$2 == "FATAL" {print $1}') \
+      && [[ -n "$fatal" ]]; then
+    echo "Not running: supervisor gave up on $(echo $fatal) (crashed at every start); see $RUN_DIR/log/." >&2
+    stop_code=1 stop
+  fi
+  if [[ -z "$warned" ]] && (( SECONDS - started > 300 )); then
+    echo "Still starting after 300 s (waiting for: ${line%% *}); logs in $RUN_DIR/log/." >&2
+    warned=yes
+  fi
+  sleep 1
 done
-if [[ -z "$ready" ]]; then
-  echo "Not every server answered after 300 s (still starting?); see $RUN_DIR/log/{rasa,actions,console,webchat,telegram}.log." >&2
-fi
 if [[ -n "${TELEGRAM_BOT_TOKEN:-}" ]]; then
   telegram_line="Telegram bridge:  $TELEGRAM_MODE mode, http://$TELEGRAM_HOST:$TELEGRAM_PORT/healthz (log: $RUN_DIR/log/telegram.log)"
 else
