@@ -43,12 +43,13 @@ class Process:
     env: dict[str, str]
     log: Path
     health_url: str
+    cwd: Path = ROOT  # the folder it runs in (the vanilla bench bot: its own project)
     proc: subprocess.Popen[bytes] | None = field(default=None, init=False)
 
     def start(self, timeout: float = 300) -> None:
         handle = self.log.open("ab")
         self.proc = subprocess.Popen(
-            self.args, cwd=ROOT, env=self.env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True
+            self.args, cwd=self.cwd, env=self.env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

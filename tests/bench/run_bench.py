@@ -1,6 +1,7 @@
 """`make bench`: latency per message over REST, training time, resident memory → docs/perf.md; the offer
 search at 100,000 demo offers (tests/bench/offer_bench.py: query latency, bot turns, action-server memory); and
-side by side with a vanilla Rasa bot at 1, 20 and 50 users and over a long conversation (tests/bench/side_by_side.py).
+side by side with a vanilla Rasa bot at 1, 20 and 50 users and over a long conversation (tests/bench/side_by_side.py);
+the production profile with 1 and 2 Rasa replicas (tests/bench/prod_scaling.py).
 
 Not a test: numbers are recorded, not asserted. Targets on the 2-core machine: p95 ≤ 150 ms per message,
 training ≤ 5 minutes, offer query p95 ≤ 10 ms.
@@ -18,7 +19,7 @@ import time
 import uuid
 from pathlib import Path
 
-from tests.bench import offer_bench, side_by_side, telegram_bench
+from tests.bench import offer_bench, prod_scaling, side_by_side, telegram_bench
 from tests.conftest import build_kb
 from tests.rasa_cli import RASA, ROOT, rasa_env
 from tests.servers import start_stack
@@ -107,6 +108,7 @@ def main() -> None:
         lat, tg = measure_latency(work)
         train_s = measure_training(work)
     offers = offer_bench.run()
+    scaling = prod_scaling.run()
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.processor())
     report = f"""# Performance
@@ -137,7 +139,9 @@ polling, the bridge (queue in SQLite, typing indicator, rendering), the REST hop
 
 {offer_bench.section(offers.kb, offers.queries, offers.turns, "make bench")}
 
-{side_by_side.section(compared, "make bench")}"""
+{side_by_side.section(compared, "make bench")}
+
+{prod_scaling.section(scaling, "make bench")}"""
     (ROOT / "docs").mkdir(exist_ok=True)
     path = ROOT / "docs" / "perf.md"
     report = report.rstrip() + "\n\n" + kept_notes(path)

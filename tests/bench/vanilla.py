@@ -15,11 +15,7 @@ import hashlib
 import shutil
 import subprocess
 import tempfile
-import time
-from dataclasses import dataclass
 from pathlib import Path
-
-import httpx
 
 from tests.rasa_cli import RASA, ROOT, rasa_env
 from tests.servers import APP_PYTHON, Process, free_port
@@ -102,31 +98,6 @@ def prepare() -> Path:
     return target
 
 
-@dataclass
-class ProjectProcess(Process):
-    """A :class:`tests.servers.Process` started in the vanilla project's folder (``-m rasa_sdk --actions actions``
-    must import *its* ``actions`` package, not ours from the repository root)."""
-
-    cwd: Path = ROOT
-
-    def start(self, timeout: float = 300) -> None:
-        handle = self.log.open("ab")
-        self.proc = subprocess.Popen(
-            self.args, cwd=self.cwd, env=self.env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True
-        )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"{self.name} exited: {self.log.read_text()[-3000:]}")
-            try:
-                if httpx.get(self.health_url, timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.5)
-        raise RuntimeError(f"{self.name} did not become ready: {self.log.read_text()[-3000:]}")
-
-
 class VanillaStack:
     """rasa-sdk action server + ``rasa run`` of the vanilla project on free loopback ports."""
 
@@ -136,12 +107,12 @@ class VanillaStack:
         endpoints = workdir / "vanilla-endpoints.yml"
         endpoints.write_text(ENDPOINTS.format(url=f"http://127.0.0.1:{action_port}/webhook"), encoding="utf-8")
         env = _vanilla_env(project)
-        self.actions = ProjectProcess(
+        self.actions = Process(
             "vanilla action server",
             [str(APP_PYTHON), "-m", "rasa_sdk", "--actions", "actions", "--port", str(action_port), "--quiet"],
             env, workdir / "vanilla-actions.log", f"http://127.0.0.1:{action_port}/health", cwd=project,
         )
-        self.rasa = ProjectProcess(
+        self.rasa = Process(
             "vanilla rasa server",
             [str(RASA), "run", "--model", str(project / "models" / "vanilla.tar.gz"), "--port", str(rasa_port),
              "--interface", "127.0.0.1", "--endpoints", str(endpoints), "--credentials",
