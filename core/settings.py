@@ -486,8 +486,9 @@ class ProductionSettings(_Section):
                                   description="certificate (PEM) for nginx; unset: a self-signed one in the run dir")
     tls_key: Path | None = Field(None, validation_alias="PROD_TLS_KEY", description="its private key (PEM)")
     lock_lifetime: int = Field(6, ge=2, le=300, validation_alias="TICKET_LOCK_LIFETIME",
-                               description="seconds a conversation lock of a crashed Rasa replica blocks the "
-                                           "conversation (Rasa's own variable; Rasa's default 60)")
+                               description="seconds a conversation lock's ticket lives: the backstop for a hung Rasa "
+                                           "replica (a killed one's are released after ~2.5 s; Rasa's own "
+                                           "variable, its default 60)")
     nginx: str = Field("/usr/sbin/nginx", validation_alias="PROD_NGINX", description="the nginx binary")
 
 
