@@ -19,7 +19,7 @@ import os
 import re
 import signal
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import httpx
 import psycopg
@@ -343,10 +343,10 @@ def _allow_connections(database: str, allowed: bool) -> None:
         _cut_postgres(database)
 
 
-def test_a_message_that_cannot_be_stored_is_answered_with_the_truth(profile: Profile) -> None:
-    """The tracker database refuses every connection (down, not just cut): Rasa's fail-safe wrapper would answer
-    from an empty tracker and keep the turn in memory only. The user is told instead that the message was not
-    stored and to send it again; once the database is back, the next message is answered and stored as usual."""
+def _not_stored_while(profile: Profile, fault: Callable[[], None], repair: Callable[[], None], address: int) -> None:
+    """One conversation: "Hallo"; then "Was ist BAB?" while ``fault`` holds (until ``repair``): HTTP 200 and "not
+    stored, please send it again" within 10 s, no answer computed from an empty tracker; then the same question
+    again: answered and stored. The refused message is not in the tracker, the repeated one is, once."""
     for name in profile.replicas:
         profile.wait_replica_ready(name)
     results: list[Result] = []
@@ -354,16 +354,16 @@ def test_a_message_that_cannot_be_stored_is_answered_with_the_truth(profile: Pro
     headers: dict[str, str] = {}
 
     def say(message: str) -> None:
-        asyncio.run(_conversation(profile, 0, sent, results, [], (message,), first_address=200, headers=headers))
+        asyncio.run(_conversation(profile, 0, sent, results, [], (message,), first_address=address, headers=headers))
 
     say("Hallo")
     assert results[-1][1] == 200
     sender = results[-1][0]
-    _allow_connections(profile.tracker_db, False)
+    fault()
     try:
         say("Was ist BAB?")
     finally:
-        _allow_connections(profile.tracker_db, True)
+        repair()
     status, seconds, reply = results[-1][1], results[-1][2], results[-1][3]
     assert status == 200 and any(t in reply for t in NOT_STORED), reply[:300]
     assert "Berufsausbildungsbeihilfe" not in reply  # no answer computed from an empty tracker
@@ -372,33 +372,19 @@ def test_a_message_that_cannot_be_stored_is_answered_with_the_truth(profile: Pro
     assert results[-1][0] == sender
     assert results[-1][1] == 200 and "Berufsausbildungsbeihilfe" in results[-1][3], results[-1][3][:300]
     users = [text for kind, text, _ in _tracker_events(profile.tracker_db)[sender] if kind == "user"]
-    assert users == ["Hallo", "Was ist BAB?"]  # the refused message is not there, the repeated one is, once
+    assert users == ["Hallo", "Was ist BAB?"]
+
+
+def test_a_message_that_cannot_be_stored_is_answered_with_the_truth(profile: Profile) -> None:
+    """The tracker database refuses every connection (down, not just cut): Rasa's fail-safe wrapper would answer
+    from an empty tracker and keep the turn in memory only. The user is told instead that the message was not
+    stored and to send it again; once the database is back, the next message is answered and stored as usual."""
+    _not_stored_while(profile, lambda: _allow_connections(profile.tracker_db, False),
+                      lambda: _allow_connections(profile.tracker_db, True), address=200)
 
 
 def test_a_message_without_its_lock_is_answered_with_the_truth(profile: Profile) -> None:
     """Redis stays down longer than the lock store's retry budget (6 s): Rasa fails the turn with LockError before
     it stores anything. The user gets HTTP 200 and "not stored, please send it again" (not a 500) within 10 s; the
     next message after Redis is back is answered and stored."""
-    for name in profile.replicas:
-        profile.wait_replica_ready(name)
-    results: list[Result] = []
-    sent: list[str] = []
-    headers: dict[str, str] = {}
-
-    def say(message: str) -> None:
-        asyncio.run(_conversation(profile, 0, sent, results, [], (message,), first_address=210, headers=headers))
-
-    say("Hallo")
-    sender = results[-1][0]
-    profile.redis.stop()
-    try:
-        say("Was ist BAB?")
-    finally:
-        profile.redis.start()
-    status, seconds, reply = results[-1][1], results[-1][2], results[-1][3]
-    assert status == 200 and any(t in reply for t in NOT_STORED), reply[:300]
-    assert seconds < LIMIT
-    say("Was ist BAB?")
-    assert results[-1][1] == 200 and "Berufsausbildungsbeihilfe" in results[-1][3], results[-1][3][:300]
-    users = [text for kind, text, _ in _tracker_events(profile.tracker_db)[sender] if kind == "user"]
-    assert users == ["Hallo", "Was ist BAB?"]
+    _not_stored_while(profile, profile.redis.stop, profile.redis.start, address=210)
