@@ -42,9 +42,12 @@ async def conversation_exists(agent: Any, sender_id: str) -> bool:
 async def had_handoff(agent: Any, sender_id: str) -> bool:
     """Whether the conversation was ever paused (handed to an adviser), in any session.
 
-    SQL tracker store: one indexed query. Other stores: the full tracker is read.
+    SQL tracker store: one indexed query (the bot's own store runs it like its other calls, repeated once when
+    PostgreSQL cut the connection while in use). Other stores: the full tracker is read.
     """
     store = innermost(agent.tracker_store)
+    if hasattr(store, "has_event"):
+        return bool(await store.has_event(sender_id, PAUSE_EVENT))
     if hasattr(store, "SQLEvent") and hasattr(store, "session_scope"):
         with store.session_scope() as session:
             row = (

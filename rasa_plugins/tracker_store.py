@@ -113,6 +113,19 @@ class FastSQLTrackerStore(SQLTrackerStore):
         while len(self._saved) > SAVED_LIMIT:
             self._saved.popitem(last=False)
 
+    async def has_event(self, sender_id: str, type_name: str) -> bool:
+        """Whether ``sender_id``'s conversation has an event of ``type_name`` (one indexed query), in the worker
+        thread with the same repeat on a connection PostgreSQL cut while in use as every other call."""
+
+        async def query(store: FastSQLTrackerStore, sender_id: str, type_name: str) -> bool:
+            with store.session_scope() as session:
+                row = (session.query(store.SQLEvent.id)
+                       .filter(store.SQLEvent.sender_id == sender_id, store.SQLEvent.type_name == type_name)
+                       .first())
+            return row is not None
+
+        return bool(await self._in_worker(query, sender_id, type_name))
+
     def take_saved(self, sender_id: str) -> Any:
         """The tracker last saved for ``sender_id`` by this process (then forgotten), or None."""
         return self._saved.pop(sender_id, None)
