@@ -93,7 +93,9 @@ _CRISIS_PATTERNS = [
     r"\bhau\sheute\snacht\sab\b|\bbreakdown\b|\bcant\sbreathe\b|\bhor\s(?:\w+\s){0,3}stimmen\b|\bbreche\s(?:\w+\s){0,2}zusammen\b",
     r"\bnach\sjedem\sessen\b|\bnicht\smehr\skonnen\b|\bkeine\swohnung\smehr\b",
     # self-harm
-    r"\b(?:ritz|ritze|ritzen|ritzt|geritzt|ritzte)\b|\bselbstverletz|\bsvv\b",
+    # "ritzen" only with the person in the clause: glass, gravestones and school desks are ritzed too
+    r"\b(?:mich|mir|sich|ich|i|wieder|arme?|haut|beine?)\s(?:\w+\s){0,3}(?:ritz|ritze|ritzen|ritzt|geritzt|ritzte)\b|"
+    r"\b(?:ritz|ritze|ritzen|ritzt|ritzte)\s(?:\w+\s){0,4}(?:mich|mir|sich|wieder|arme?|haut|beine?)\b|\bselbstverletz|\bsvv\b",
     rf"\b{ME}\s(?:selbst\s)?(?:etwas|was|wat|wieder\swas)\san(?:zu)?tun\b",
     rf"\b{ME}\s(?:selbst\s)?(?:weh\s?(?:zu\s)?tun|wehtun|verletzen|schneiden|verbrennen)\b",
     r"\b(?:tu|tue)\s(?:ich\s)?mir\s(?:selbst\s|selber\s|wieder\s)?weh\b",
