@@ -79,8 +79,8 @@ def test_nlu_held_out_macro_f1(tmp_path: Path) -> None:
                          f"{row['support']:4}")
     macro = report["macro avg"]["f1-score"]
     lines.append(f"intent macro-F1 {macro:.3f} (minimum {MIN_MACRO_F1})")
-    # in-domain messages that the bot would answer with "nicht verstanden" (the held-out split has no out_of_scope
-    # messages the FallbackClassifier should catch: every nlu_fallback here is a false fallback)
+    # in-domain messages that the bot would answer with "nicht verstanden": every nlu_fallback of a message that is
+    # not labelled out_of_scope is a false fallback
     errors = json.loads((out / "intent_errors.json").read_text()) if (out / "intent_errors.json").exists() else []
     in_domain = sum(row["support"] for name, row in report.items()
                     if isinstance(row, dict) and "support" in row and not name.endswith(" avg")
