@@ -29,33 +29,42 @@ async def is_paused(agent: Any, sender_id: str) -> bool:
     return bool(tracker and tracker.is_paused())
 
 
+def stored_event_exists(store: Any, sender_id: str, type_name: str | None = None) -> bool:
+    """Whether a SQL tracker store holds an event of ``sender_id``'s conversation (of ``type_name``, if given):
+    one indexed query, the only place it is written. Synchronous; the bot's own store runs it in its worker thread
+    (``FastSQLTrackerStore.has_event``)."""
+    with store.session_scope() as session:
+        query = session.query(store.SQLEvent.id).filter(store.SQLEvent.sender_id == sender_id)
+        if type_name is not None:
+            query = query.filter(store.SQLEvent.type_name == type_name)
+        return query.first() is not None
+
+
+async def _has_event(agent: Any, sender_id: str, type_name: str | None) -> bool | None:
+    """The indexed query on a SQL store (the bot's own store: in its worker, repeated once on a connection PostgreSQL
+    cut while in use), or None for a store without SQL (Redis, in-memory)."""
+    store = innermost(agent.tracker_store)
+    if hasattr(store, "has_event"):
+        return bool(await store.has_event(sender_id, type_name))
+    if hasattr(store, "SQLEvent") and hasattr(store, "session_scope"):
+        return stored_event_exists(store, sender_id, type_name)
+    return None
+
+
 async def conversation_exists(agent: Any, sender_id: str) -> bool:
     """Whether any event of the conversation is stored (SQL tracker store: one indexed query)."""
-    store = innermost(agent.tracker_store)
-    if hasattr(store, "SQLEvent") and hasattr(store, "session_scope"):
-        with store.session_scope() as session:
-            row = session.query(store.SQLEvent.id).filter(store.SQLEvent.sender_id == sender_id).first()
-        return row is not None
+    found = await _has_event(agent, sender_id, None)
+    if found is not None:
+        return found
     return bool(await agent.tracker_store.exists(sender_id))
 
 
 async def had_handoff(agent: Any, sender_id: str) -> bool:
-    """Whether the conversation was ever paused (handed to an adviser), in any session.
-
-    SQL tracker store: one indexed query (the bot's own store runs it like its other calls, repeated once when
-    PostgreSQL cut the connection while in use). Other stores: the full tracker is read.
-    """
-    store = innermost(agent.tracker_store)
-    if hasattr(store, "has_event"):
-        return bool(await store.has_event(sender_id, PAUSE_EVENT))
-    if hasattr(store, "SQLEvent") and hasattr(store, "session_scope"):
-        with store.session_scope() as session:
-            row = (
-                session.query(store.SQLEvent.id)
-                .filter(store.SQLEvent.sender_id == sender_id, store.SQLEvent.type_name == PAUSE_EVENT)
-                .first()
-            )
-        return row is not None
+    """Whether the conversation was ever paused (handed to an adviser), in any session (SQL tracker store: one
+    indexed query; other stores: the full tracker is read)."""
+    found = await _has_event(agent, sender_id, PAUSE_EVENT)
+    if found is not None:
+        return found
     tracker = await agent.tracker_store.retrieve_full_tracker(sender_id)
     return bool(tracker and any(getattr(e, "type_name", None) == PAUSE_EVENT for e in tracker.events))
 

@@ -36,6 +36,7 @@ import sqlalchemy.exc
 from rasa.core.tracker_store import SQLTrackerStore
 
 from rasa_plugins import speedups
+from rasa_plugins.tracker_ops import stored_event_exists
 
 speedups.install()
 
@@ -113,16 +114,12 @@ class FastSQLTrackerStore(SQLTrackerStore):
         while len(self._saved) > SAVED_LIMIT:
             self._saved.popitem(last=False)
 
-    async def has_event(self, sender_id: str, type_name: str) -> bool:
-        """Whether ``sender_id``'s conversation has an event of ``type_name`` (one indexed query), in the worker
-        thread with the same repeat on a connection PostgreSQL cut while in use as every other call."""
+    async def has_event(self, sender_id: str, type_name: str | None = None) -> bool:
+        """Whether ``sender_id``'s conversation has an event (of ``type_name``, if given): one indexed query, in the
+        worker thread with the same repeat on a connection PostgreSQL cut while in use as every other call."""
 
-        async def query(store: FastSQLTrackerStore, sender_id: str, type_name: str) -> bool:
-            with store.session_scope() as session:
-                row = (session.query(store.SQLEvent.id)
-                       .filter(store.SQLEvent.sender_id == sender_id, store.SQLEvent.type_name == type_name)
-                       .first())
-            return row is not None
+        async def query(store: FastSQLTrackerStore, sender_id: str, type_name: str | None) -> bool:
+            return stored_event_exists(store, sender_id, type_name)
 
         return bool(await self._in_worker(query, sender_id, type_name))
 

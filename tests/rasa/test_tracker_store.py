@@ -35,6 +35,10 @@ def test_tracker_store_speedups_and_usage_report(tmp_path: Path) -> None:
     assert result["reads_with_saved"] == 0 and result["reads_without_saved"] == 1
     assert result["reports"] == [{"intent": "ask_funding", "missed": False, "channel": "rest"}] * 2
     assert result["reports_after_pause"] == 2  # a paused conversation is not reported
+    # conversation_exists / had_handoff: one indexed query each, in the store's worker (not the event loop)
+    assert result["exists"] == [True, False]
+    assert result["handoff_before_pause"] is False and result["handoff_after_pause"] == [True, False]
+    assert result["query_threads"] == ["tracker-store"]
     assert result["kept"] == [2, 3, 4]
     # a failing database is reported per conversation, once (the REST channel then tells the user the truth)
     assert result["failed_before"] is False

@@ -137,12 +137,21 @@ async def main(tmp: str) -> dict[str, Any]:
     result["reads_without_saved"] = reads
     result["reports"] = [{k: r[k] for k in ("intent", "missed", "channel")} for r in received]
 
+    # the indexed "has an event" questions of the REST channel run in the store's worker thread too
+    from rasa_plugins.tracker_ops import conversation_exists, had_handoff
+
+    threads.clear()
+    result["exists"] = [await conversation_exists(agent, sender), await conversation_exists(agent, "conv-none")]
+    result["handoff_before_pause"] = await had_handoff(agent, sender)
+
     paused = DialogueStateTracker.from_events(sender, [*events, UserUttered("Hallo"), ConversationPaused()],
                                               domain.slots)
     await store.save(paused)
     usage.report_turn(agent, sender, "rest")
     await asyncio.gather(*usage._tasks)
     result["reports_after_pause"] = len(received)
+    result["handoff_after_pause"] = [await had_handoff(agent, sender), await had_handoff(agent, "conv-none")]
+    result["query_threads"] = sorted({name.split("_")[0] for name in threads})
 
     from rasa_plugins import tracker_store
 
