@@ -3,7 +3,9 @@
 * the HTTP API token comes from ``RASA_TOKEN`` (environment) instead of ``--auth-token=…`` on the command line,
   where every user of the machine could read it in ``ps`` (``/proc/<pid>/cmdline``). The argument list is
   extended inside the process only; the kernel's copy of the command line stays without the token;
-* calls of the action server are bounded (``rasa_plugins.timeouts``, ``ACTION_TIMEOUT``).
+* calls of the action server are bounded (``rasa_plugins.timeouts``, ``ACTION_TIMEOUT``);
+* the model loads without Rasa's one training step (``rasa_plugins.fast_load``: same predictions, a quarter of
+  the time).
 
 Every other argument goes to ``rasa`` unchanged (``scripts/run.sh`` and ``tests/servers.py`` build the same
 command line from ``core.stack``).
@@ -13,7 +15,7 @@ from __future__ import annotations
 
 import sys
 
-from rasa_plugins import settings, timeouts
+from rasa_plugins import fast_load, settings, timeouts
 
 
 def rasa_arguments(argv: list[str], token: str | None) -> list[str]:
@@ -25,6 +27,7 @@ def rasa_arguments(argv: list[str], token: str | None) -> list[str]:
 
 def main() -> None:
     timeouts.install()
+    fast_load.install()
     sys.argv = ["rasa", *rasa_arguments(sys.argv[1:], settings.rasa_token())]
     from rasa.__main__ import main as rasa_main
 

@@ -79,6 +79,7 @@ NEEDS_MODEL = (
     "integration/test_production_stack.py",
     "ops/test_prod_profile.py",
     "ops/test_run_faults.py",
+    "rasa/test_fast_load.py",
     "rasa/test_rasa_data.py",
 )
 PHASE = os.environ.get("TEST_PHASE", "")  # "", "without-model" or "with-model"

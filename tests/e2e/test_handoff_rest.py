@@ -94,14 +94,18 @@ def test_handoff_round_trip(stack: Stack, adviser: AdviserApi) -> None:
 
 
 def test_nothing_is_lost_when_rasa_restarts_during_a_handoff(stack: Stack, adviser: AdviserApi) -> None:
-    who = sender()
+    """One restart of Rasa (a model load costs a minute or two on CI) for both kinds of conversation: one waiting
+    for an adviser, and an ordinary one whose slots (a parent: "Sie") must survive too."""
+    who, parent = sender(), sender()
     start_handoff(stack, who, "Ich will meine Ausbildung abbrechen")
     assert WAITING_WORDS in texts(stack.say(who, "Hallo, ist da jemand?"))
     handoff = adviser.handoff_for(who)
+    stack.say(parent, "Ich bin Vater und habe Fragen für meine Tochter")
 
     stack.rasa.stop()
     stack.rasa.start()
 
+    assert "beantragen Sie" in texts(stack.say(parent, "Was ist BAB?"))
     assert stack.tracker(who)["paused"] is True
     adviser.reply(handoff["id"], "Ja, ich bin da. Lass uns in Ruhe darüber sprechen.")
     reply = texts(stack.say(who, "Danke, dass Sie da sind"))

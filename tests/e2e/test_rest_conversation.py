@@ -118,14 +118,13 @@ def test_action_server_down_gives_apology_and_recovers(stack: Stack) -> None:
     assert "Berufsausbildungsbeihilfe" in texts(stack.say(who, "Was ist BAB?"))
 
 
-def test_conversation_survives_rasa_restart(stack: Stack) -> None:
-    who = sender()
-    stack.say(who, "Ich bin Vater und habe Fragen für meine Tochter")
-    stack.rasa.stop()
-    stack.rasa.start()
-    assert "beantragen Sie" in texts(stack.say(who, "Was ist BAB?"))
-
-
 def test_version_pair_warning_is_handled(stack: Stack) -> None:
     log = stack.actions.log.read_text()
     assert "might not be compatible" not in log
+
+
+def test_rasa_loaded_its_model_without_a_training_step(stack: Stack) -> None:
+    """rasa_plugins.serve installs rasa_plugins.fast_load: the server's start skips Rasa's one training step
+    (tests/rasa/test_fast_load.py shows that the predictions are the same)."""
+    log = stack.rasa.log.read_text(errors="replace")
+    assert "DIET loaded without a training step" in log and "TED loaded without a training step" in log
