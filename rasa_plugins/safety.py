@@ -39,7 +39,7 @@ CLAUSE_END = r"(?:\s\||$|\s(?:und|ich|i|alles|echt|mehr|so)\b)"
 
 _CRISIS_PATTERNS = [
     # suicidal thoughts
-    r"\b(?:suizid|selbstmord|freitod|lebensmud|suicid|suicide|kill myself|want to die)",
+    r"\b(?:suizid(?!pravention)|selbstmord|freitod|lebensmud|suicid|suicide|kill myself|want to die)",
     rf"\bbringe?\s{ME}\s(?:\w+\s){{0,2}}um\b",
     rf"\b{ME}\s(?:selbst\s|einfach\s|jetzt\s)?(?:umbringen|umzubringen|toten|erhangen|aufhangen|vergiften|erschiessen)",
     r"\b(?:mein|mir\sdas|das)\sleben\s(?:zu\s)?(?:beenden|nehmen)",
@@ -83,7 +83,7 @@ _CRISIS_PATTERNS = [
     r"\b(?:schliess\w*|sperr\w*)\s(?:mich|uns|sie)\s(?:\w+\s){0,5}ein\b|\beingeschlossen\b|\beingesperrt\b|\bgefesselt\b",
     r"\b(?:hits|hit|kicked|kicks|beats|touches|touched|abuses)\sme\b|\bblackmail\w*",
     r"\b(?:messer|hammer|waffe|pistole)\s(?:\w+\s){0,2}bedroht\b|\babstechen\b|\bsticht\s\w+\sab\b|\bgedroht\s(?:mich|mir)\b",
-    r"\bohrfeige\w*|\bzusammen(?:geschlagen|getreten)\b|\bam\shals\sgepackt\b|\ban\sden\shaaren\s(?:gezogen|fest)",
+    r"(?<!mich\s)\bohrfeige\w*|\bzusammen(?:geschlagen|getreten)\b|\bam\shals\sgepackt\b|\ban\sden\shaaren\s(?:gezogen|fest)",
     r"\bheiraten\smuss\b|\bmuss\s(?:\w+\s){0,2}heiraten\b|\bzwangs(?:heirat|ehe)\w*|\bpass\s(?:versteckt|weggenommen|abgenommen)\b",
     r"\bwirft\s(?:\w+\s){0,3}(?:nach\smir|an\sden\skopf)\b|\bam\skopf\sgetroffen\b|\bwo\smeine\sfamilie\swohnt\b",
     r"\bmit\s(?:ihm|ihr|dem\schef)\s(?:schlafe|schlafen)\b|\bnudes?\b|\bpenis\b|\bvideos?\svon\smir\b|\bohne\st\s?shirt\b",
@@ -108,7 +108,7 @@ _CRISIS_PATTERNS = [
     r"\bpanikattack",
     # violence at home or at work
     rf"\b(?:schlagt|schlug|schlagen|verprugelt|prugelt|tritt|trat|wurgt|wurgte|ohrfeigt|schubst|boxt|haut)\s{ME}\b(?!\s(?:\w+\s)?um\b)",
-    rf"\b{ME}\s(?:\w+\s){{0,5}}(?:geschlagen|verprugelt|misshandelt|getreten|gewurgt|eingesperrt|angegriffen|geohrfeigt|geschubst|gestossen)\b",
+    rf"\b{ME}\s(?:\w+\s){{0,7}}(?:geschlag(?:e)?n|verprugelt|misshandelt|getreten|gewurgt|eingesperrt|angegriffen|geohrfeigt|geschubst|gestossen|geschuttelt|festgehalten|gesperrt)\b",
     r"\b(?:mir|ihr|ihm)\s(?:\w+\s)?eine\s(?:geknallt|gescheuert|gehauen|runtergehauen|verpasst|reingehauen)\b",
     r"\bbringt\s(?:mich|dich|sie)\sum\s(?:\|\s)?wenn\b",
     rf"\b{I}\s(?:werde|wurde|werd|wurd|bin)\s(?:\w+\s){{0,3}}(?:geschlagen|verprugelt|misshandelt|getreten|eingesperrt|bedroht|angegriffen)\b",
@@ -121,13 +121,47 @@ _CRISIS_PATTERNS = [
     r"\bangst\s(?:vor|das)\s(?:meinem|meiner|mein|meinen)\s(?:vater|papa|mutter|mama|stiefvater|stiefmutter|eltern|freund)\b",
     # sexual harassment and abuse
     r"\b(?:fasst|fasste|fassen|grapscht|grabscht|betatscht|begrapscht|begrabscht|befummelt|fummelt)\s(?:\w+\s)?(?:mich|mir|sie|ihr)\b",
-    r"\b(?:mich|mir|sie|ihr)\s(?:\w+\s){0,6}(?:angefasst|begrapscht|begrabscht|betatscht|befummelt)\b",
-    r"\bgegen\s(?:meinen|ihren|seinen)\swillen\b|\bzwingt\s(?:mich|sie|ihn)\szu\s(?:sachen|dingen|sex)",
+    r"\b(?:mich|mir|sie|ihr)\s(?:\w+\s){0,8}(?:angefasst|begrapscht|begrabscht|betatscht|befummelt)\b",
+    r"\bgegen\s(?:meinen|ihren|seinen)\swillen\b|\bzwingt\s(?:mich|sie|ihn)\s(?:zu|zum)\s(?:sachen|dingen|sex)",
     r"\bnachts\s(?:\w+\s){0,3}(?:nicht|nie)\sin\sruhe\b|\b(?:nicht|nie)\sin\sruhe\s(?:\w+\s){0,2}nachts\b",
     r"\bwenn\s(?:ich|sie)\snicht\smit\s(?:ihm|ihr)\s(?:ausgehe|ausgeht|schlafe|schlaft|ins\sbett)",
     r"\bsexuel\w*\s(?:ubergriff|missbrauch|gewalt|bedrang|notig)",
     r"\b(?:ubergriffig|missbraucht|missbrauch|vergewaltig\w*|nacktbild\w*|nacktfoto\w*)\b",
     r"\banzugliche?\w*\s(?:spruche|kommentare|bemerkungen|nachrichten|fotos|bilder)",
+    # wider wording, from the third development set (tests/nlu/dev3/safety_dev3.yml)
+    rf"\bbringe?\s{I}\s{ME}\s(?:\w+\s){{0,2}}um\b|\bwenn\ses\smich\s(?:\w+\s)?(?:nicht|nie)\s(?:mehr\s)?gabe\b",
+    r"\b(?:bin|sei)\s(?:\w+\s){0,3}(?:nur\s)?(?:eine|ne)\slast\b|\bohne\smich\s(?:\w+\s)?(?:wars|ware|wurde)\s(?:\w+\s)?(?:leichter|besser|einfacher)\b",
+    r"\b(?:nicht|nie)\s(?:mehr|wieder)\saufwache\b|\bschluss\smit\sallem\b|\bschluss\smachen\smit\s(?:dem|meinem)\sleben\b",
+    r"\bsterben\s(?:war|ware|ist)\s(?:\w+\s)?(?:einfacher|besser|leichter)\b|\b(?:denk|denke|dachte)\s(?:\w+\s){0,2}ans\ssterben\b",
+    r"\b(?:messer|klinge|seil|strick|tabletten)\s(?:\w+\s){0,3}neben\smir\b|\bangst\sum\s(?:mein|unser|ihr|sein)\sleben\b",
+    rf"\b(?:war|ware)\s{I}\s(?:\w+\s){{0,2}}(?:nicht|nich)\smehr\s(?:da|hier)\b|\bbrauch\s(?:ich\s)?(?:eh\s)?bald\s(?:nicht|nichts)\smehr\b",
+    r"\b(?:alles|meine\ssachen)\s(?:\w+\s){0,3}verschenkt\b|\bverschwinden\s(?:\w+\s){0,3}(?:nie\s(?:mehr|wieder)\sauftauchen|fur\simmer)\b",
+    r"\bgrund\smehr\s(?:\w+\s)?aufzustehen\b|\bsich\s(?:\w+\s){0,2}(?:etwas|was|wat)\san(?:zu)?tu[nt]\b",
+    r"\bzigarett\w*\s(?:\w+\s){0,4}(?:arm|armen|haut|hand|bein|beinen)\b|\bschnitte\s(?:am|an\sden|an\smeinen)\s(?:arm|armen|bein|beinen|handgelenk)",
+    r"\bschlag\w*\s(?:mich|mir)\s(?:selber|selbst)\b|\b(?:tabletten|pillen)\sgeschluckt\b|\bzu\sviele?\s(?:tabletten|pillen)\b",
+    r"\b(?:magersucht|magersuchtig|bulimie|anorexie|essstorung|fressattacke)\w*|\bfinger\sin\sden\shals\b|\bdarf\snicht\szunehmen\b",
+    r"\babfuhrmittel\b|\bkalorie\w*\s(?:\w+\s){0,4}hasse\smich\b|\bperiode\s(?:ist\s)?(?:schon\s)?weg\b",
+    r"\b(?:ess|esse|iss|isst)\s(?:\w+\s){0,4}nichts\smehr\b|\bgibt\smir\s(?:\w+\s){0,3}nichts\szu\sessen\b",
+    r"\b(?:mich|sie)\s(?:\w+\s){0,5}verheiraten\b|\bsoll\s(?:einen|eine|den|die)\s(?:\w+\s){0,2}heiraten\b",
+    r"\b(?:zuhause|zu\shause|daheim)\s(?:\w+\s){0,4}geschlagen\b|\bblaue[nr]?\sflecken?\b(?:\s\w+){0,4}\s(?:vater|papa|mutter|mama|stiefvater|freund|mann|chef|ausbilder|meister|bruder|eltern)\b",
+    r"\bvon\s(?:ihrem|seinem|ihrer|seiner|meinem|meiner|dem|der|den)\s\w+\s(?:\w+\s)?(?:geschlagen|verprugelt|misshandelt|missbraucht|angefasst|begrapscht|getreten|gewurgt)\b",
+    r"\bvom\s\w+\s(?:\w+\s){0,2}(?:geschlagen|verprugelt|misshandelt|missbraucht|angefasst|begrapscht|getreten|gewurgt)\b",
+    r"\b(?:sie|er|ich|wir|mama|mutter)\s(?:\w+\s)?geschlagen\s(?:wird|werde|wurde)\b|\bgeschlagen\shat\s(?:er|sie)\smich\b",
+    rf"\b(?:werde|werd|wurde|wurd)\s{I}\s(?:\w+\s){{0,4}}(?:geschlagen|verprugelt|misshandelt|getreten|eingesperrt|bedroht|angegriffen)\b",
+    r"\bmit\sabsicht\s(?:\w+\s){0,6}(?:gehauen|geschlagen|getreten|geschubst|verletzt)\b|\bnach\smir\s(?:geworfen|geschlagen|getreten)\b",
+    r"\b(?:am|beim)\s(?:kragen|hals|arm|nacken)\s(?:\w+\s)?gepackt\b|\bgegen\s(?:den|die|das)\s\w+\s(?:gedruckt|geschubst|gestossen|geknallt)\b",
+    rf"\bschlagt\s(?:er|sie|der\s\w+|die\s\w+)\s{ME}\b|\bhandgreiflich\w*|\w*geschubst\b|\bin\sdie\secke\sgedrangt\b",
+    r"\bmit\s(?:dem|einem|der|einer)\s(?:messer|hammer|schraubenschlussel|werkzeug|schere|cutter|stock|gurtel|waffe|pistole|flasche)\s(?:\w+\s)?(?:bedroht|geschlagen|gedroht|verletzt|angegriffen)\b",
+    r"\b(?:meinen|meine|mein)\s(?:arm|hand|kopf|gesicht)\s(?:\w+\s){0,4}(?:gedruckt|geschlagen|gestossen)\b",
+    r"\bmich\s(?:(?!kundig|abmahn|rauswurf|entlass)\w+\s){0,6}bedroht\b|\bgedroht\s(?:\w+\s){0,4}(?:was|etwas)\san(?:zu)?tun\b",
+    r"\bhalt\w*\s(?:mich|sie)\sfest\b|\blasst\s(?:mich|uns)\snicht\s(?:gehen|raus|nach\shause)\b",
+    r"\b(?:chef|chefin|ausbilder|ausbilderin|meister|geselle|kollege|vater|papa|stiefvater|mutter|mama|freund|mann|bruder|lehrer|trainer)\s(?:\w+\s){0,6}(?:schlagt|prugelt|verprugeln)\b(?!\s(?:\w+\s)?vor\b)",
+    r"\bverprugeln\s(?:mich|uns)\b",
+    r"\b(?:an\s)?(?:den|meinen|meine|die|meinem|am)\s(?:po|hintern|arsch|brust|brusten|busen|oberschenkel|schritt)\s(?:\w+\s)?(?:gefasst|gegrapscht|gegrabscht|angefasst|betatscht|begrapscht|gelangt)\b",
+    r"\bheimlich\s(?:\w+\s){0,4}(?:gefilmt|fotografiert)\b|\bumkleide\s(?:\w+\s)?gefilmt\b|\beklige\s(?:sachen|nachrichten|bilder|fotos|dinge|spruche)\b",
+    r"\b(?:will|wollte|mochte)\ssich\s(?:\w+\s)?privat\s(?:mit\smir\s)?treffen\b|\bwas\s(?:er|sie)\smit\smir\s(?:\w+\s)?machen\s(?:will|wurde|mochte)\b",
+    r"\brum(?:gemacht|gefummelt|gefasst)\b|\blauft\smir\s(?:\w+\s){0,3}nach\b|\berpress\w*\s(?:mich|sie|uns)\b|\b(?:mich|sie)\s(?:\w+\s){0,3}erpresst\b",
+    r"\bko\stropfen|\bkotropfen|\bzum\ssex\b|\bsex\s(?:\w+\s){0,2}(?:gezwungen|zwingt)\b",
 ]
 
 _DISCRIMINATION_PATTERNS = [
@@ -136,7 +170,8 @@ _DISCRIMINATION_PATTERNS = [
     r"\b(?:kanake|kanaken|scheiss\sauslander|auslander\sraus|nigger|n\swort)\b|\bhitler|\bnazi\w*",
     r"\btypisch\s(?:muslim|turk|auslander|frau|madchen|jude|araber|pole|polin|rumane|rumanin|schwarz)\w*",
     r"\b(?:als|wie\sein)\s(?:frau|madchen)\s(?:\w+\s){0,3}(?:nicht|nich|kein\w*)\s(?:genommen|eingestellt|gewollt|ernst\sgenommen)",
-    r"\b(?:nur|keine)\s(?:deutsche|manner|jungs|frauen)\s(?:\w+\s){0,2}(?:genommen|eingestellt|gesucht|gewollt)\b",
+    r"\b(?:nur|keine)\s(?:deutsche|manner|jungs|frauen)\s(?:\w+\s){0,2}(?:genommen|eingestellt|gesucht|gewollt|einstell\w*|nimmt|nehmen)\b",
+    r"\bdeadname|\bmisgender\w*",
 ]
 
 # A ground (origin, religion, gender …) alone is no complaint ("wegen meiner Behinderung in Teilzeit?", "Darf ich
@@ -151,6 +186,8 @@ _GROUND = re.compile(
     r"typisch|religios\w*|beten|freund\soder\seine\sfreundin|afrikaner\w*|turken|turke|russ\w*|pole|polin|araber\w*|"
     r"richtig\sdeutsch|deutsch\skann|geboren|staatsangehorigkeit|fasten|ramadan|kreuz|gebet\w*|homo\w*|gay|"
     r"rollstuhlfahrer\w*|autis\w*|adhs|depression\w*|ubergewicht\w*|dick\w*|tattoo\w*|heimkind\w*|kinderheim|"
+    r"afro|lesbe|lesben|bi\sbin|bisexuell\w*|legasthen\w*|dyskalkul\w*|\w+behinderung|psychisch\w*\serkrank\w*|"
+    r"auslandisch\w*|weil\sich\saus\s(?:\w+\s){1,2}komme|"
     r"alleinerziehend\w*|hartz|burgergeld|dialekt|frauenberuf|mannerberuf|kita|pflege\w*|schwarze\w*|hautfarbe)\b")
 _TREATMENT = re.compile(
     r"\b(?:abgelehnt|ablehnen|absage\w*|benachteilig\w*|beleidig\w*|nicht\sgenommen|nicht\seingestellt|gemobbt|"
@@ -164,7 +201,9 @@ _TREATMENT = re.compile(
     r"(?:haben|hat|wurde|wurden)\s(?:\w+\s){0,3}(?:gesagt|gefragt)|\w*witze|\w*spruche|nimmt\skeine?|nehmen\skeine?|"
     r"landet\seh|landen\seh|gefragt\sob|zwecklos|nicht\serwunscht|unerwunscht|darf\sich\snicht|durfen\snicht|"
     r"bekomm\w*\s(?:\w+\s){0,2}weniger|verdien\w*\sweniger|anders\sals|keine\sausbildung\sfur|nicht\sgeeignet|"
-    r"beschwer\w*|ablehnung|gemieden|schikan\w*|verspott\w*|nachgemacht|imitier\w*|ignorier\w*)")
+    r"beschwer\w*|ablehnung|gemieden|schikan\w*|verspott\w*|nachgemacht|imitier\w*|ignorier\w*|"
+    r"unprofessionell|will\s(?:er|sie|der|die|man|keiner)\s(?:\w+\s){0,2}nicht|zu\s(?:kompliziert|aufwendig|riskant)|"
+    r"nicht\s(?:\w+\s)?zulassen|krieg\w*\s(?:\w+\s){0,2}weniger|(?:sagen|sagt|meinen|meint)\s(?:\w+\s){0,3}(?:dumm|faul|behindert))")
 
 # Soft signs of distress: one alone is an ordinary complaint ("alles zu viel mit der Berufsschule"), two together
 # ask for the crisis help.
@@ -173,7 +212,11 @@ _SOFT = re.compile(
     r"bin\s(?:\w+\s)?am\sende|hilfe\sbitte|bitte\shilfe|ganz\sallein|hab\sangst|habe\sangst|nur\snoch\sweinen|"
     r"weine\s(?:\w+\s)?nur\snoch|kann\snicht\smehr\sschlafen|alles\s(?:ist\s)?kaputt|hasse\smich|schlaf\snicht\smehr|"
     r"ess\snicht\smehr|fuhl\snix\smehr|fuhle\snichts\smehr|alles\sschwarz|verschwunden|nichts\smehr|"
-    r"angst\sdass|trau\smich\snicht|herz\srast|(?:krieg|kriege|bekomme|bekomm)\s(?:\w+\s)?keine\sluft|panik)\b")
+    r"angst\sdass|trau\smich\snicht|herz\srast|(?:krieg|kriege|bekomme|bekomm)\s(?:\w+\s)?keine\sluft|panik|"
+    r"hab\s(?:so|solche|voll|total|grosse)\sangst|ganz\salleine|alles\s(?:ist\s)?(?:so\s)?(?:schwarz|dunkel)|"
+    r"seit\s(?:\w+\s)?(?:tagen|wochen|nachten)\s(?:\w+\s)?(?:nicht|kaum|nichts)\s(?:mehr\s)?(?:geschlafen|gegessen)|"
+    r"(?:niemand|keiner)\shilft\smir|nicht\smehr\sklar\sdenken|wein\w*\sjeden\stag|zerbrech\w*|verlier\w*\sden\sverstand|"
+    r"nur\snoch\sleer|zitter\w*)\b")
 
 _CRISIS = [re.compile(p) for p in _CRISIS_PATTERNS]
 _DISCRIMINATION = [re.compile(p) for p in _DISCRIMINATION_PATTERNS]

@@ -16,6 +16,7 @@ from tests.servers import Stack
 
 pytestmark = pytest.mark.e2e
 HELDOUT = Path(__file__).resolve().parents[1] / "nlu" / "heldout"
+HELDOUT2 = HELDOUT.with_name("heldout2")
 CRISIS_NUMBER = "0800 111 0 111"
 
 
@@ -64,6 +65,37 @@ def test_recognition_rates_on_the_held_out_sets(stack: Stack) -> None:
     assert sum(crisis_hits.values()) / n_crisis >= 0.93, missed
     assert disc_hits / n_disc >= 0.95, missed
     assert len(triggered) / len(harmless) <= 0.13
+
+
+def test_recognition_rates_on_the_second_held_out_set(stack: Stack) -> None:
+    """tests/nlu/heldout2/safety_heldout2.yml: 90 crisis, 45 discrimination and 90 harmless messages with alarming
+    words, written 2026-12-01 by a separate author who saw neither the training data, the patterns nor the other
+    sets. Measured once before and once after the patterns were widened on the third development set (docs/nlu.md):
+    the whole pipeline found 84/90 and 39/45 and 17/90 harmless ones triggered, both times; the patterns alone
+    found 44 → 57 crisis messages (DIET had recognised the other 13 already). The floors leave three messages for
+    the variance between trainings; the gap to 100 % / 0 % is open work, not accepted."""
+    messages = yaml.safe_load((HELDOUT2 / "safety_heldout2.yml").read_text(encoding="utf-8"))["messages"]
+    want = {"crisis": "crisis", "discrimination": "ask_discrimination"}
+    hits, totals = collections.Counter(), collections.Counter()
+    missed: list[str] = []
+    for item in messages:
+        intent = _intent(stack, item["text"])
+        label = item["label"]
+        totals[label] += 1
+        if label in want:
+            hits[label] += intent == want[label]
+            if intent != want[label]:
+                missed.append(f"{label}/{item['kind']} → {intent}")
+        else:
+            hits[label] += intent in want.values()
+    lines = [f"held-out set 2: crisis recognised {hits['crisis']}/{totals['crisis']}, discrimination "
+             f"{hits['discrimination']}/{totals['discrimination']}, harmless messages that triggered "
+             f"{hits['harmless']}/{totals['harmless']}", *(f"  missed {m}" for m in missed)]
+    write_result("safety_heldout2.txt", "\n".join(lines))
+    assert totals == {"crisis": 90, "discrimination": 45, "harmless": 90}
+    assert hits["crisis"] >= 81, missed
+    assert hits["discrimination"] >= 36, missed
+    assert hits["harmless"] <= 20
 
 
 def test_crisis_help_wins_over_the_offer_search_form(stack: Stack) -> None:
