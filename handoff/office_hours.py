@@ -2,7 +2,8 @@
 
 ``HANDOFF_OFFICE_HOURS``   when advisers answer, default ``Mo-Fr 09:00-17:00``. Groups are separated by ``;``,
                            each group is days (``Mo-Fr``, ``Sa``, ``Mo,Mi,Fr``) and one or more time ranges,
-                           e.g. ``Mo-Do 09:00-17:00; Fr 09:00-13:00``.
+                           e.g. ``Mo-Do 09:00-17:00; Fr 09:00-13:00``. ``24:00`` ends a range at midnight, so
+                           ``Mo-So 00:00-24:00`` is around the clock (``23:59`` would leave out a minute a day).
 ``HANDOFF_TIMEZONE``       default ``Europe/Berlin``.
 ``HANDOFF_CLOSED_DAYS``    dates without office hours (public holidays, team days), comma-separated ISO dates,
                            e.g. ``2026-12-24,2026-12-25,2026-12-26``.
@@ -30,6 +31,7 @@ DAYS = ("Mo", "Di", "Mi", "Do", "Fr", "Sa", "So")
 DAY_NAMES = ("Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag")
 _RANGE = re.compile(r"^(\d{1,2}):(\d{2})\s*[-–]\s*(\d{1,2}):(\d{2})$")
 _LOOKAHEAD_DAYS = 60
+END_OF_DAY = dt.time.max  # a range ending at 24:00
 
 
 @dataclass(frozen=True)
@@ -53,11 +55,16 @@ class OfficeHours:
         if day in self.closed_days:
             return []
         spans = [
-            (dt.datetime.combine(day, w.start, self.tz), dt.datetime.combine(day, w.end, self.tz))
+            (dt.datetime.combine(day, w.start, self.tz), self._end(day, w.end))
             for w in self.windows
             if day.weekday() in w.weekdays
         ]
         return sorted(spans)
+
+    def _end(self, day: dt.date, end: dt.time) -> dt.datetime:
+        if end == END_OF_DAY:  # midnight after ``day``
+            return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), self.tz)
+        return dt.datetime.combine(day, end, self.tz)
 
     def current_window(self, now: dt.datetime) -> tuple[dt.datetime, dt.datetime] | None:
         local = self.local(now)
@@ -98,7 +105,9 @@ def parse(spec: str, tz: str = DEFAULT_TIMEZONE, closed_days: str = "") -> Offic
             if not match:
                 raise ValueError(f"Sprechzeiten „{group}“: Uhrzeit „{part}“ nicht im Format 09:00-17:00")
             h1, m1, h2, m2 = (int(x) for x in match.groups())
-            start, end = dt.time(h1, m1), dt.time(h2, m2)
+            if not (h1 < 24 and m1 < 60 and m2 < 60 and (h2 < 24 or (h2, m2) == (24, 0))):
+                raise ValueError(f"Sprechzeiten „{group}“: Uhrzeit „{part}“ gibt es nicht (00:00 bis 24:00)")
+            start, end = dt.time(h1, m1), END_OF_DAY if h2 == 24 else dt.time(h2, m2)
             if not start < end:
                 raise ValueError(f"Sprechzeiten „{group}“: Beginn muss vor dem Ende liegen")
             windows.append(Window(weekdays, start, end))
@@ -177,6 +186,8 @@ def opening_wording(when: dt.datetime, hours: OfficeHours | None = None) -> str:
 
 
 def _clock(t: dt.time) -> str:
+    if t == END_OF_DAY:
+        return "24"
     return f"{t.hour}" if t.minute == 0 else f"{t.hour}:{t.minute:02d}"
 
 

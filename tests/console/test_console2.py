@@ -29,7 +29,7 @@ ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
 @pytest.fixture
 def always_open(monkeypatch: pytest.MonkeyPatch) -> None:
     """Office hours around the clock, so waiting times do not depend on when the test runs."""
-    monkeypatch.setenv("HANDOFF_OFFICE_HOURS", "Mo-So 00:00-23:59")
+    monkeypatch.setenv("HANDOFF_OFFICE_HOURS", "Mo-So 00:00-24:00")
 
 
 def token_for(factory: sessionmaker[Session], username: str) -> dict[str, str]:
@@ -198,7 +198,7 @@ def test_search_fills_placeholders_for_the_adviser(always_open: None, adviser_cl
     with session_scope(factory) as s:
         canned.create(s, "Sprechzeiten", "{berater_name}: wir sind {sprechzeiten} da, {unklar}.", None)
     found = adviser_client.get("/api/v1/textbausteine", params={"q": "sprech"}).json()
-    assert found[0]["text"] == "Berta Beraterin: wir sind Mo–So 0–23:59 Uhr da, {unklar}."
+    assert found[0]["text"] == "Berta Beraterin: wir sind Mo–So 0–24 Uhr da, {unklar}."
     assert adviser_client.get("/api/v1/textbausteine", params={"q": "x" * 101}).status_code == 422
 
 

@@ -61,6 +61,23 @@ def test_office_minutes_count_only_office_hours() -> None:
     assert targets.office_minutes(utc(2026, 11, 25, 8, 0), utc(2026, 11, 25, 10, 0), closed) == 0
 
 
+def test_office_hours_until_midnight_leave_no_gap() -> None:
+    """``24:00`` ends a range at midnight: around the clock counts every minute, also across midnight and a
+    change of daylight saving time (a console test that ran at night once counted 89 of 90 minutes with the old
+    "00:00-23:59")."""
+    always = office_hours.parse("Mo-So 00:00-24:00", "Europe/Berlin")
+    assert targets.office_minutes(utc(2026, 11, 30, 22, 50), utc(2026, 12, 1, 0, 20), always) == 90
+    assert targets.office_minutes(utc(2026, 3, 28, 22, 0), utc(2026, 3, 29, 2, 0), always) == 240
+    assert always.is_open(dt.datetime(2026, 11, 30, 22, 59, 30, tzinfo=dt.UTC))
+    assert always.describe() == "Mo–So 0–24 Uhr"
+    evening = office_hours.parse("Fr 18:00-24:00", "Europe/Berlin")  # Sat 00:30 Berlin: closed until next Friday
+    assert evening.next_opening(dt.datetime(2026, 11, 27, 23, 30, tzinfo=dt.UTC)) == dt.datetime(
+        2026, 12, 4, 17, 0, tzinfo=dt.UTC)
+    for wrong in ("Mo 00:00-24:30", "Mo 24:00-24:00", "Mo 09:00-25:00", "Mo 09:61-10:00"):
+        with pytest.raises(ValueError):
+            office_hours.parse(wrong)
+
+
 def test_urgency_levels_against_target() -> None:
     start = utc(2026, 11, 24, 9, 0)  # Tue 10:00 Berlin
     level = [targets.urgency(start, None, "waiting", start + dt.timedelta(minutes=m), HOURS, 60).level
