@@ -45,10 +45,13 @@ def load(
     """``RasaModel.load`` building the variables by one prediction instead of one training step."""
     from rasa.utils.tensorflow.constants import LEARNING_RATE, RUN_EAGERLY
 
-    config = kwargs.get("config", {})
-    if finetune_mode or predict_data_example is None or config.get(RUN_EAGERLY):
+    def rasas_own() -> Any:
         return _original.__func__(cls, model_file_name, model_data_example, predict_data_example, finetune_mode,
                                   *args, **kwargs)
+
+    config = kwargs.get("config", {})
+    if finetune_mode or predict_data_example is None or config.get(RUN_EAGERLY):
+        return rasas_own()
     import tensorflow as tf
     from rasa.utils.train_utils import create_data_generators
 
@@ -65,8 +68,7 @@ def load(
     except AssertionError as error:
         log.warning("fast model load: the stored model does not match (%s); Rasa's own load instead",
                     str(error)[:200])
-        return _original.__func__(cls, model_file_name, model_data_example, predict_data_example, finetune_mode,
-                                  *args, **kwargs)
+        return rasas_own()
     status.expect_partial()
     model.prepared_for_prediction = False  # (prepare_for_predict above left it unset) label embeddings again
     model.run_inference(predict_data_example)
