@@ -12,7 +12,7 @@ import pytest
 
 from core import protocol
 from core.settings import SECTIONS
-from tests.rasa_cli import ROOT
+from tests.rasa_cli import RASA_PYTHON, ROOT
 
 APPLICATION = ("core", "handoff", "knowledge_base", "actions", "channels", "rasa_plugins")
 SETTINGS_MODULES = {ROOT / "core" / "settings.py", ROOT / "rasa_plugins" / "settings.py"}
@@ -85,7 +85,7 @@ def test_the_makefile_and_run_script_repeat_no_defaults() -> None:
 def test_the_rasa_side_loads_in_rasas_environment_without_the_application() -> None:
     """Rasa's Python 3.10 imports the REST channel and the Messenger connector, and nothing of the application
     comes along (only core.protocol)."""
-    rasa_python = ROOT / ".venv-rasa" / "bin" / "python"
+    rasa_python = RASA_PYTHON
     if not rasa_python.exists():
         pytest.fail("no Rasa environment: run the suite through `make test`")
     script = (

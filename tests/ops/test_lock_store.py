@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.rasa_cli import rasa_env
+from tests.rasa_cli import RASA_PYTHON, rasa_env
 from tests.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -138,7 +138,7 @@ print(json.dumps(result))
 
 
 def test_a_message_during_a_redis_restart_waits_instead_of_failing(tmp_path: Path) -> None:
-    rasa_python = ROOT / ".venv-rasa" / "bin" / "python"
+    rasa_python = RASA_PYTHON
     if not rasa_python.exists():
         pytest.fail("no Rasa environment: run the suite through `make test`")
     if not Path(REDIS_SERVER).exists():

@@ -15,7 +15,7 @@ import pytest
 
 from tests.conftest import require_ci_service
 from tests.integration.conftest import PG_HOST, PG_PORT, PG_USER
-from tests.rasa_cli import rasa_env
+from tests.rasa_cli import RASA_PYTHON, rasa_env
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -64,7 +64,7 @@ print(json.dumps({"rasa": next_turn_after_a_cut(SQLTrackerStore), "ours": next_t
 
 
 def test_the_next_turn_after_postgresql_cut_the_connections_works(tmp_path: Path) -> None:
-    rasa_python = ROOT / ".venv-rasa" / "bin" / "python"
+    rasa_python = RASA_PYTHON
     if not rasa_python.exists():
         pytest.fail("no Rasa environment: run the suite through `make test`")
     database = f"bo_cut_{uuid.uuid4().hex[:8]}"

@@ -9,12 +9,12 @@ import subprocess
 
 import pytest
 
-from tests.rasa_cli import MODEL, ROOT, rasa_env, require_model
+from tests.rasa_cli import MODEL, RASA_PYTHON, ROOT, rasa_env, require_model
 
 
 def test_fast_load_predicts_exactly_what_rasas_own_load_predicts() -> None:
     require_model("loading the model")
-    rasa_python = ROOT / ".venv-rasa" / "bin" / "python"
+    rasa_python = RASA_PYTHON
     if not rasa_python.exists() or not MODEL.exists():
         pytest.fail("no Rasa environment or model: run the suite through `make test`")
     done = subprocess.run([str(rasa_python), str(ROOT / "tests" / "rasa" / "fast_load_side.py")],

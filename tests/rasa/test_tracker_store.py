@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.rasa_cli import rasa_env
+from tests.rasa_cli import RASA_PYTHON, rasa_env
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_tracker_store_speedups_and_usage_report(tmp_path: Path) -> None:
-    rasa_python = ROOT / ".venv-rasa" / "bin" / "python"
+    rasa_python = RASA_PYTHON
     if not rasa_python.exists():
         pytest.fail("no Rasa environment: run the suite through `make test`")
     done = subprocess.run([str(rasa_python), str(ROOT / "tests" / "rasa" / "tracker_store_side.py"), str(tmp_path)],

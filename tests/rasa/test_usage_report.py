@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.rasa_cli import rasa_env
+from tests.rasa_cli import RASA_PYTHON, rasa_env
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = r'''
@@ -41,7 +41,7 @@ print(json.dumps({
 
 
 def test_build_report_on_rasas_tracker() -> None:
-    rasa_python = ROOT / ".venv-rasa" / "bin" / "python"
+    rasa_python = RASA_PYTHON
     if not rasa_python.exists():
         pytest.fail("no Rasa environment: run the suite through `make test`")
     done = subprocess.run([str(rasa_python), "-c", SCRIPT], cwd=ROOT, capture_output=True, text=True, timeout=300,
