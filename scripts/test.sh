@@ -30,8 +30,9 @@ wait_for_training() {
   tail -n 1 "$train_log"
 }
 
+# the FAQ retrieval index first (a minute or two; tests of phase 1 use it), then the model.
 # own process group (setsid), so an interrupt or a failed static check stops `rasa train` too
-setsid make --no-print-directory train >"$train_log" 2>&1 &
+setsid make --no-print-directory faq-index train >"$train_log" 2>&1 &
 train_pid=$!
 stop_training() { kill -- "-$train_pid" 2>/dev/null; }
 trap 'stop_training; exit 130' INT TERM

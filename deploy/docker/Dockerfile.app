@@ -40,6 +40,8 @@ COPY actions/ actions/
 COPY channels/ channels/
 COPY migrations/ migrations/
 COPY bot/ bot/
+# the broad topic intents' training examples: anchors of the FAQ retrieval (actions/faq_index.py)
+COPY nlu_data/ nlu_data/
 # Byte code compiled at build time: the containers run with a read-only root file system.
 RUN python -m compileall -q core knowledge_base handoff actions channels migrations
 USER 10001:10001

@@ -66,7 +66,14 @@ def test_buttons_are_offered_and_their_payloads_work(stack: Stack) -> None:
 
 def test_missing_occupation_is_asked_for(stack: Stack) -> None:
     who = sender()
-    assert "Beruf" in texts(stack.say(who, "Wie lange dauert die Ausbildung?"))
+    assert "Beruf" in texts(stack.say(who, "Welchen Abschluss brauche ich?"))
+    assert "Schulabschluss für Friseur" in texts(stack.say(who, "Friseurin"))
+
+
+def test_a_general_duration_question_gets_the_article_and_the_offer_to_be_exact(stack: Stack) -> None:
+    who = sender()
+    answer = texts(stack.say(who, "Wie lange dauert die Ausbildung?"))
+    assert "Stand:" in answer and "Beruf" in answer  # the sourced general article, then "which occupation?"
     assert "Monate" in texts(stack.say(who, "Friseurin"))
 
 

@@ -156,8 +156,10 @@ def test_a_message_during_a_redis_restart_waits_instead_of_failing(tmp_path: Pat
     assert long_outage["outcome"] == "LockError", result
     assert long_outage["seconds"] < 4.0, result
     # Redis restarted empty while a message waited for its conversation's lock (held by a killed replica's ticket):
-    # Rasa's store fails the message; ours waits until the lost tickets would have expired (3 s) and answers it
-    assert result["rasa_lock_lost"]["outcome"] == "LockError", result
+    # Rasa's store fails the message — with LockError once Redis is back empty, or with ConnectionError when one of its
+    # polls falls into the restart (a loaded machine makes the restart longer; both seen); ours waits until the lost
+    # tickets would have expired (3 s) and answers it
+    assert result["rasa_lock_lost"]["outcome"] in {"LockError", "ConnectionError"}, result
     assert result["resilient_lock_lost"]["outcome"] == "answered", result
     assert 2.9 <= result["resilient_lock_lost"]["seconds"] < 5.0, result
     # the replica holding a conversation's lock is killed: Rasa's store waits out the ticket's lifetime (6 s); ours

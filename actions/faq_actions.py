@@ -1,0 +1,126 @@
+"""Answers a question about the training lifecycle with the FAQ article that retrieval finds for it
+(knowledge_base.faq_search): the article's answer, next step and source with Stand, or — when retrieval is not
+confident — what the bot understood and the two best topics as buttons, plus the hand-off."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.orm import Session
+
+from actions import render
+from actions.base import KnowledgeAction, entity_values, hint_if_unverified, latest_intent, latest_text
+from actions.faq_index import BROAD_INTENTS, faq_index
+from knowledge_base import queries
+from knowledge_base.faq_search import Hit
+
+log = logging.getLogger(__name__)
+HANDOFF_BUTTON = {"title": "Mit einem Menschen sprechen", "payload": "/request_human"}
+
+
+def faq_instead(session: Session, tracker: Tracker) -> str | None:
+    """The FAQ article that answers the latest message better than the broad answer of its intent, if retrieval
+    finds one that is clearly closer than the intent's own training examples (None: answer as the intent says)."""
+    intent = latest_intent(tracker)
+    text = latest_text(tracker)
+    if intent not in BROAD_INTENTS or not text or text.startswith("/"):  # a button names its topic exactly
+        return None
+    hit = faq_index(session).specific_article(text, intent)
+    return hit.key if hit is not None else None
+
+
+def faq_button(title: str, key: str) -> dict[str, str]:
+    return render.button(title, "ask_faq", faq_key=key)
+
+
+def send_faq(session: Session, dispatcher: CollectingDispatcher, key: str) -> list[dict[str, Any]]:
+    """The FAQ article ``key``: answer, next step, source with Stand; related articles and the hand-off as
+    buttons."""
+    article = queries.article(session, key)
+    if article is None:
+        dispatcher.utter_message(response="utter_content_missing")
+        return []
+    buttons = []
+    for other_key in article.related[:2]:
+        other = queries.article(session, other_key)
+        if other is not None and other.examples:
+            buttons.append(faq_button(other.title, other.key))
+    buttons.append(HANDOFF_BUTTON)
+    next_step = f"{article.next_step} – {article.next_url}" if article.next_url else (article.next_step or "")
+    dispatcher.utter_message(
+        response="utter_faq_answer",
+        title=article.title,
+        answer=article.summary,
+        next_step=next_step,
+        source=render.source_line(article.source_name, article.source_url, article.stand),
+        buttons=render.capped(buttons),
+    )
+    hint_if_unverified(dispatcher, article.to_verify, article.source_url)
+    return [SlotSet("faq_key", article.key), SlotSet("topic", article.topic)]
+
+
+def offer_choice(session: Session, dispatcher: CollectingDispatcher, hits: list[Hit]) -> list[dict[str, Any]]:
+    """Not sure: name the two best topics and let the user pick one, or ask a human."""
+    titles = []
+    buttons = []
+    for hit in hits[:2]:
+        article = queries.article(session, hit.key)
+        if article is not None:
+            titles.append(article.title)
+            buttons.append(faq_button(article.title, article.key))
+    dispatcher.utter_message(
+        response="utter_faq_unsure",
+        topics=" oder ".join(f"„{t}“" for t in titles),
+        buttons=[*buttons, HANDOFF_BUTTON],
+    )
+    return [SlotSet("faq_key", None)]
+
+
+class ActionAnswerFaq(KnowledgeAction):
+    """``ask_faq``: a button names the article (entity ``faq_key``), otherwise retrieval picks it."""
+
+    def name(self) -> str:
+        return "action_answer_faq"
+
+    def answer(
+        self, session: Session, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> list[dict[str, Any]]:
+        for key in entity_values(tracker, "faq_key"):
+            if queries.article(session, key) is not None:
+                return send_faq(session, dispatcher, key)
+        text = latest_text(tracker)
+        if not text:
+            dispatcher.utter_message(response="utter_default")
+            return []
+        started = time.perf_counter()
+        hits = faq_index(session).rank(text, limit=2)
+        log.debug("faq retrieval %.0f ms, best %.3f", (time.perf_counter() - started) * 1000, hits[0].score)
+        if hits[0].confident:
+            return send_faq(session, dispatcher, hits[0].key)
+        return offer_choice(session, dispatcher, hits)
+
+
+class ActionAnswerFallback(KnowledgeAction):
+    """``nlu_fallback`` (DIET was not sure of any intent): retrieval answers with an FAQ article only when it is
+    confident by the stricter fallback score; otherwise the usual "not understood" with the topic menu. A second
+    misunderstood message in a row then offers the hand-off (bot/data/rules_handoff.yml)."""
+
+    def name(self) -> str:
+        return "action_answer_fallback"
+
+    def answer(
+        self, session: Session, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> list[dict[str, Any]]:
+        text = latest_text(tracker)
+        if text:
+            best = faq_index(session).rank(text, limit=1)[0]
+            if best.confident_without_intent:
+                return send_faq(session, dispatcher, best.key)
+        dispatcher.utter_message(response="utter_default")
+        return []
+

