@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session
 
 from actions import render
 from actions.base import KnowledgeAction, entity_values, hint_if_unverified, latest_intent, latest_text
-from actions.faq_index import BROAD_INTENTS, faq_index
+from actions.faq_index import BROAD_INTENTS, MARGIN_BY_INTENT, faq_index
 from knowledge_base import queries
-from knowledge_base.faq_search import Hit
+from knowledge_base.faq_search import TOPIC_MARGIN, Hit
 
 log = logging.getLogger(__name__)
 HANDOFF_BUTTON = {"title": "Mit einem Menschen sprechen", "payload": "/request_human"}
@@ -30,7 +30,7 @@ def faq_instead(session: Session, tracker: Tracker) -> str | None:
     text = latest_text(tracker)
     if intent not in BROAD_INTENTS or not text or text.startswith("/"):  # a button names its topic exactly
         return None
-    hit = faq_index(session).specific_article(text, intent)
+    hit = faq_index(session).specific_article(text, intent, MARGIN_BY_INTENT.get(intent, TOPIC_MARGIN))
     return hit.key if hit is not None else None
 
 

@@ -202,7 +202,7 @@ class ActionAnswerTrainingPay(KnowledgeAction):
     ) -> list[dict[str, Any]]:
         occupation = pay_occupation(session, tracker)
         if occupation is None and start_and_training_year(latest_text(tracker))[0] is None:
-            specific = faq_instead(session, tracker)  # "was verdient man nach der ausbildung?"
+            specific = faq_instead(session, tracker)  # "kriegen azubis weihnachtsgeld?", "steuern als azubi?"
             if specific is not None:
                 return send_faq(session, dispatcher, specific)
         if occupation is not None:

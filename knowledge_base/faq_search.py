@@ -200,7 +200,7 @@ class FaqIndex:
         order = np.argsort(-scores)[:limit]
         return [Hit(self.keys[i], float(scores[i])) for i in order]
 
-    def specific_article(self, text: str, intent: str) -> Hit | None:
+    def specific_article(self, text: str, intent: str, margin: float = TOPIC_MARGIN) -> Hit | None:
         """The best article for ``text`` if it is confident and clearly closer to ``text`` than the training examples
         of ``intent`` (a broad topic intent among the anchors); None otherwise or when ``intent`` has no anchors."""
         row = self._anchor_rows.get(intent)
@@ -211,7 +211,7 @@ class FaqIndex:
         best = int(np.argmax(total))
         own = float(self._anchors.similarity(query)[row])
         hit = Hit(self.keys[best], float(total[best]))
-        return hit if hit.confident and float(example_part[best]) > own + TOPIC_MARGIN else None
+        return hit if hit.confident and float(example_part[best]) > own + margin else None
 
 
 _lock = threading.Lock()

@@ -72,7 +72,7 @@ def test_requirements() -> None:
 
 
 def test_missing_occupation_is_asked_and_aspect_remembered() -> None:
-    msgs, events = run(ActionAnswerOccupation(), tracker("Wie lange dauert die Ausbildung?", "ask_occupation_duration"))
+    msgs, events = run(ActionAnswerOccupation(), tracker("Wie lange dauert sie?", "ask_occupation_duration"))
     assert responses(msgs) == ["utter_ask_occupation"]
     assert slot(events, "occupation_aspect") == "duration"
     msgs, _ = run(ActionAnswerOccupation(), tracker("Friseurin", "inform_occupation", occupation_aspect="duration"))
