@@ -28,7 +28,7 @@ def faq_instead(session: Session, tracker: Tracker) -> str | None:
     finds one that is clearly closer than the intent's own training examples (None: answer as the intent says)."""
     intent = latest_intent(tracker)
     text = latest_text(tracker)
-    if intent not in BROAD_INTENTS or not text or text.startswith("/"):  # a button names its topic exactly
+    if intent not in BROAD_INTENTS or not text:  # latest_text is empty for a button payload: it names its topic
         return None
     hit = faq_index(session).specific_article(text, intent, MARGIN_BY_INTENT.get(intent, TOPIC_MARGIN))
     return hit.key if hit is not None else None

@@ -201,7 +201,8 @@ class ActionAnswerTrainingPay(KnowledgeAction):
         self, session: Session, dispatcher: CollectingDispatcher, tracker: Tracker
     ) -> list[dict[str, Any]]:
         occupation = pay_occupation(session, tracker)
-        if occupation is None and start_and_training_year(latest_text(tracker))[0] is None:
+        start, training_year = start_and_training_year(latest_text(tracker))
+        if occupation is None and start is None:
             specific = faq_instead(session, tracker)  # "kriegen azubis weihnachtsgeld?", "steuern als azubi?"
             if specific is not None:
                 return send_faq(session, dispatcher, specific)
@@ -219,7 +220,6 @@ class ActionAnswerTrainingPay(KnowledgeAction):
         by_year: dict[int, list[str]] = {}
         for r in rates:
             by_year.setdefault(r.start_year, []).append(f"{r.training_year}. Jahr {render.euro(r.amount_eur)}")
-        start, training_year = start_and_training_year(latest_text(tracker))
         if start in by_year:  # "ich hab 2025 angefangen, bin im 2. Jahr": the row of that start year counts
             amounts = {r.training_year: r.amount_eur for r in rates if r.start_year == start}
             table = f"Beginn {start}: " + ", ".join(by_year[start])
