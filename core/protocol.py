@@ -219,10 +219,22 @@ def conversation_of(key: str, token: str) -> str | None:
     return conversation_id
 
 
+def outbox_id_of(message: dict[str, Any]) -> int | None:
+    """The outbox id of a message that came from the console's outbox (``custom.outbox_id``), else None."""
+    value = _custom(message).get(OUTBOX_ID_KEY)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def with_outbox_id(message: dict[str, Any], outbox_id: int) -> dict[str, Any]:
+    """A copy of ``message`` that carries its outbox id: the channel acknowledges it, or skips it if it already
+    showed it (a push and a collection of the same reply racing)."""
+    return {**message, "custom": {**_custom(message), OUTBOX_ID_KEY: outbox_id}}
+
+
 def outbox_ids(messages: list[dict[str, Any]]) -> list[int]:
     """The outbox ids of the messages that came from the outbox (to acknowledge them)."""
-    ids = (_custom(m).get(OUTBOX_ID_KEY) for m in messages)
-    return [i for i in ids if isinstance(i, int) and not isinstance(i, bool)]
+    ids = (outbox_id_of(m) for m in messages)
+    return [i for i in ids if i is not None]
 
 
 def export_marker() -> dict[str, Any]:

@@ -5,7 +5,9 @@ transaction. Nothing leaves the process before that transaction commits: for a c
 registers pushers for Telegram and Messenger, ``channels/push/``) the push runs *after* the commit, outside any
 transaction, and marks the message delivered in a transaction of its own. A rolled-back reply is never pushed;
 a failed push leaves the message pending, and the channel collects it later (``pending_for_channel`` /
-``mark_delivered``). REST and the web chat have no push: the REST channel returns pending messages with the
+``mark_delivered``). Delivery is at least once: a push and a collection can race, or a push can time out after the
+channel showed the message, so every pushed or collected message carries ``custom.outbox_id`` and the channel
+shows each id once (the Telegram bridge keeps the ids it delivered). REST and the web chat have no push: the REST channel returns pending messages with the
 next reply, and the web chat polls them (``peek_pending``; reading does not consume, the client acknowledges).
 """
 
@@ -80,7 +82,7 @@ def push_pending(session: Session, ids: list[int]) -> int:
         if pusher is None:
             continue
         try:
-            ok = pusher(conversation_id, payload)
+            ok = pusher(conversation_id, protocol.with_outbox_id(payload, row_id))
         except Exception:  # noqa: BLE001 - stays in the outbox, delivered later
             log.exception("push to %s failed; message stays in the outbox", channel)
             ok = False
@@ -131,10 +133,7 @@ def peek_pending(session: Session, conversation_id: str, limit: int = 50) -> lis
 
 
 def with_outbox_id(conversation_id: str, row: OutboxMessage) -> dict[str, Any]:
-    payload = dict(row.payload)
-    custom = payload.get("custom")
-    payload["custom"] = {**(custom if isinstance(custom, dict) else {}), protocol.OUTBOX_ID_KEY: row.id}
-    return {"recipient_id": conversation_id, **payload}
+    return {"recipient_id": conversation_id, **protocol.with_outbox_id(dict(row.payload), row.id)}
 
 
 def mark_delivered_for(session: Session, conversation_id: str, ids: list[int]) -> int:

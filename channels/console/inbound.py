@@ -131,7 +131,8 @@ class DeliveredIn(BaseModel):
 def outbox_pending(channel: str, db: DB, limit: int = 100) -> PendingOut:
     rows = outbox.pending_for_channel(db, channel, limit=max(1, min(limit, 1000)))
     return PendingOut(messages=[
-        PendingMessage(id=r.id, conversation_id=r.conversation_id, message=r.payload) for r in rows
+        PendingMessage(id=r.id, conversation_id=r.conversation_id, message=protocol.with_outbox_id(r.payload, r.id))
+        for r in rows
     ])
 
 

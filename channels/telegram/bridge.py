@@ -27,7 +27,7 @@ from channels.telegram.logs import log_event
 from channels.telegram.rasa import RasaClient, RasaRefused, RasaUnavailable
 from channels.telegram.render import Outgoing, render
 from core.db import session_scope
-from core.protocol import export_of, is_deleted_notice
+from core.protocol import export_of, is_deleted_notice, outbox_id_of
 
 MAX_RETRY_PAUSE = 60.0
 
@@ -152,14 +152,26 @@ class Bridge:
             return store.chat_for(session, conversation_id) is not None
 
     async def push(self, conversation_id: str, message: dict[str, Any]) -> bool:
-        """An adviser reply (or the bot's "I'm back") from the console; False if the chat is unknown."""
+        """An adviser reply (or the bot's "I'm back") from the console; False if the chat is unknown.
+
+        A message with an outbox id is shown once: the console's push and the collector may bring the same reply
+        (the collector read it before the push was confirmed), so the second one is confirmed without sending."""
+        outbox_id = outbox_id_of(message)
         with session_scope(self.factory) as session:
             chat_id = store.chat_for(session, conversation_id)
         if chat_id is None:
             log_event("push_unknown_conversation", level=logging.WARNING, conversation=conversation_id)
             return False
-        async with self._locks[chat_id]:
+        async with self._locks[chat_id]:  # the same reply arriving twice waits here for the first
+            if outbox_id is not None:
+                with session_scope(self.factory) as session:
+                    if store.outbox_delivered(session, outbox_id):
+                        log_event("push_duplicate_skipped", conversation=conversation_id, outbox_id=outbox_id)
+                        return True
             delivered = await self.deliver(chat_id, [message])
+            if delivered and outbox_id is not None:
+                with session_scope(self.factory) as session:
+                    store.record_outbox_delivered(session, outbox_id)
         log_event("push_delivered" if delivered else "push_failed", conversation=conversation_id)
         return delivered
 

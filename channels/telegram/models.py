@@ -5,6 +5,8 @@
   called and removed once the answer was sent, so nothing is lost when Rasa or the bridge stops.
 * ``telegram_update``: ids of updates already taken, so a repeated delivery is not answered twice.
 * ``telegram_button``: button payloads longer than Telegram's 64-byte ``callback_data`` limit, by hash.
+* ``telegram_outbox_delivered``: console outbox ids already delivered to a chat, so a reply that reaches the bridge
+  twice (the console's push and the collector racing, or a push retried after a timeout) is shown once.
 """
 
 from __future__ import annotations
@@ -55,3 +57,13 @@ class TelegramButton(Base):
     key: Mapped[str] = mapped_column(String(32), primary_key=True)
     payload: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class TelegramOutboxDelivered(Base):
+    """Outbox ids (``custom.outbox_id`` of a pushed message) the bridge delivered; rows older than seven days are
+    pruned. Holds no content and no chat id."""
+
+    __tablename__ = "telegram_outbox_delivered"
+
+    outbox_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    delivered_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)

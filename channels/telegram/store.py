@@ -11,7 +11,13 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from channels.telegram.models import TelegramButton, TelegramChat, TelegramPending, TelegramUpdate
+from channels.telegram.models import (
+    TelegramButton,
+    TelegramChat,
+    TelegramOutboxDelivered,
+    TelegramPending,
+    TelegramUpdate,
+)
 from core.db import utcnow
 from core.protocol import TELEGRAM_CONVERSATION_PREFIX
 
@@ -86,9 +92,27 @@ def enqueue(session: Session, chat_id: int, text: str, update_id: int | None, bo
     return True
 
 
-def prune_updates(session: Session, keep: dt.timedelta = dt.timedelta(days=2)) -> int:
+def prune_updates(session: Session, keep: dt.timedelta = dt.timedelta(days=2),
+                  keep_delivered: dt.timedelta = dt.timedelta(days=7)) -> int:
+    """Forget update ids older than ``keep`` and delivered outbox ids older than ``keep_delivered``."""
     result = session.execute(delete(TelegramUpdate).where(TelegramUpdate.received_at < utcnow() - keep))
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    delivered = session.execute(
+        delete(TelegramOutboxDelivered).where(TelegramOutboxDelivered.delivered_at < utcnow() - keep_delivered)
+    )
+    return int(result.rowcount or 0) + int(delivered.rowcount or 0)  # type: ignore[attr-defined]
+
+
+# --- adviser replies delivered once ---------------------------------------------------------------------------
+
+
+def outbox_delivered(session: Session, outbox_id: int) -> bool:
+    """True if the console's outbox message ``outbox_id`` already reached its chat."""
+    return session.get(TelegramOutboxDelivered, outbox_id) is not None
+
+
+def record_outbox_delivered(session: Session, outbox_id: int) -> None:
+    if session.get(TelegramOutboxDelivered, outbox_id) is None:
+        session.add(TelegramOutboxDelivered(outbox_id=outbox_id))
 
 
 def next_pending(session: Session, chat_id: int) -> TelegramPending | None:

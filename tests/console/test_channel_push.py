@@ -88,10 +88,13 @@ def test_adviser_reply_is_pushed_to_the_channel(push_client: TestClient, receive
     r = push_client.post(f"/api/v1/handoffs/{hid}/reply", json={"text": "Hallo, hier ist Berta."},
                          headers=auth(token))
     assert r.status_code == 201
+    rows = outbox_rows(factory, "tg-abc")
+    assert [row.delivered_at is not None for row in rows] == [True]
+    # the outbox id travels with the message: the bridge shows each id once (push and collector may race)
     assert receiver.received == [({"conversation_id": "tg-abc",
-                                   "message": {"text": "Hallo, hier ist Berta.", "custom": {"from": "adviser"}}},
+                                   "message": {"text": "Hallo, hier ist Berta.",
+                                               "custom": {"from": "adviser", "outbox_id": rows[0].id}}},
                                   INBOUND_TOKEN)]
-    assert [row.delivered_at is not None for row in outbox_rows(factory, "tg-abc")] == [True]
 
 
 def test_a_missed_push_stays_pending_until_the_channel_confirms(
@@ -108,6 +111,8 @@ def test_a_missed_push_stays_pending_until_the_channel_confirms(
     assert push_client.get("/api/outbox-pending", params={"channel": "telegram"}).status_code == 401
     pending = push_client.get("/api/outbox-pending", params={"channel": "telegram"}, headers=HEADERS).json()
     assert [(m["conversation_id"], m["message"]["text"]) for m in pending["messages"]] == [("tg-late", "Später")]
+    assert [m["message"]["custom"]["outbox_id"] for m in pending["messages"]] == [m["id"] for m in pending["messages"]]
+    assert receiver.received[0][0]["message"] == pending["messages"][0]["message"]  # the same id as the push
     again = push_client.get("/api/outbox-pending", params={"channel": "telegram"}, headers=HEADERS).json()
     assert again == pending  # reading does not mark anything
 

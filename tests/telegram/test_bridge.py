@@ -3,7 +3,9 @@ action server and adviser console."""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -115,6 +117,35 @@ def test_long_answers_are_split_below_4096_characters(stack: Stack, fake: FakeTe
     assert all(len(shown(p)) <= 4096 for p in parts)  # the fake rejects longer ones anyway
     assert shown(parts[0]).startswith("Beratung:")
     assert " ".join(shown(p) for p in parts).split()[1:] == long_text.split()
+
+
+def test_a_reply_that_reaches_the_bridge_twice_is_shown_once(stack: Stack, fake: FakeTelegram,
+                                                               bridge: Bridge) -> None:
+    """The console's push and the outbox collector can bring the same reply at the same time (the collector read it
+    before the push was confirmed): the bridge shows each outbox id once and confirms both."""
+    chat = new_chat()
+    fake.user_text(chat, "Hallo")
+    fake.wait_for(lambda: len(fake.sent_messages(chat)) >= 1, timeout=40, what="greeting")
+    settle(fake, chat)
+    conversation = conversation_of(stack.env["KB_DATABASE_URL"], chat)
+    headers = {"X-Inbound-Token": stack.inbound_token}
+    outbox_id = 10**12 + secrets.randbelow(10**9)  # far above the console's own ids
+
+    def push(text: str, message_id: int) -> dict[str, bool]:
+        body = {"conversation_id": conversation,
+                "message": {"text": text, "custom": {"from": "adviser", "outbox_id": message_id}}}
+        return httpx.post(f"{bridge.url}/internal/push", json=body, headers=headers, timeout=60).json()
+
+    before = len(fake.sent_messages(chat))
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        answers = list(pool.map(lambda _: push("Einmal bitte.", outbox_id), range(3)))
+    assert answers == [{"delivered": True}] * 3
+    assert push("Einmal bitte.", outbox_id) == {"delivered": True}  # later, e.g. collected after a timeout
+    assert push("Die nächste Antwort.", outbox_id + 1) == {"delivered": True}
+    settle(fake, chat)
+    assert [shown(m) for m in fake.sent_messages(chat)[before:]] == [
+        "Beratung:\nEinmal bitte.", "Beratung:\nDie nächste Antwort."]
+    assert bridge.logs().count('"push_duplicate_skipped"') >= 3
 
 
 def test_restart_starts_over(fake: FakeTelegram, bridge: Bridge) -> None:

@@ -1,12 +1,14 @@
 """The bridge's tables: chat ↔ conversation mapping, queue, long button payloads (real SQLite)."""
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from channels.telegram import store
-from core.db import make_engine, make_session_factory, session_scope
+from channels.telegram.models import TelegramOutboxDelivered
+from core.db import make_engine, make_session_factory, session_scope, utcnow
 from core.migrate import upgrade
 
 
@@ -63,3 +65,19 @@ def test_long_payloads_get_a_short_key(factory: sessionmaker[Session]) -> None:
         assert store.payload_for(s, data) == long_payload
         assert store.payload_for(s, "/affirm") == "/affirm"
         assert store.payload_for(s, "b:unknown") is None
+
+
+def test_delivered_outbox_ids_are_remembered_and_pruned_after_a_week(factory: sessionmaker[Session]) -> None:
+    with session_scope(factory) as s:
+        assert not store.outbox_delivered(s, 7)
+        store.record_outbox_delivered(s, 7)
+        store.record_outbox_delivered(s, 7)  # twice is harmless
+    with session_scope(factory) as s:
+        assert store.outbox_delivered(s, 7) and not store.outbox_delivered(s, 8)
+        assert store.prune_updates(s) == 0  # younger than seven days: kept
+    with session_scope(factory) as s:
+        s.get(TelegramOutboxDelivered, 7).delivered_at = utcnow() - dt.timedelta(days=8)  # type: ignore[union-attr]
+    with session_scope(factory) as s:
+        assert store.prune_updates(s) == 1
+    with session_scope(factory) as s:
+        assert not store.outbox_delivered(s, 7)
