@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from actions import render
 from actions.base import KnowledgeAction, entity_values, hint_if_unverified, latest_intent, latest_text
-from actions.faq_index import BROAD_INTENTS, MARGIN_BY_INTENT, faq_index
+from actions.faq_index import BROAD_INTENTS, MARGIN_BY_INTENT, faq_index, retrieval_enabled
 from knowledge_base import queries
 from knowledge_base.faq_search import TOPIC_MARGIN, Hit
 
@@ -28,7 +28,7 @@ def faq_instead(session: Session, tracker: Tracker) -> str | None:
     finds one that is clearly closer than the intent's own training examples (None: answer as the intent says)."""
     intent = latest_intent(tracker)
     text = latest_text(tracker)
-    if intent not in BROAD_INTENTS or not text:  # latest_text is empty for a button payload: it names its topic
+    if intent not in BROAD_INTENTS or not text or not retrieval_enabled():  # no text: a button names its topic
         return None
     hit = faq_index(session).specific_article(text, intent, MARGIN_BY_INTENT.get(intent, TOPIC_MARGIN))
     return hit.key if hit is not None else None
@@ -94,7 +94,7 @@ class ActionAnswerFaq(KnowledgeAction):
             if queries.article(session, key) is not None:
                 return send_faq(session, dispatcher, key)
         text = latest_text(tracker)
-        if not text:
+        if not text or not retrieval_enabled():
             dispatcher.utter_message(response="utter_default")
             return []
         started = time.perf_counter()
@@ -117,7 +117,7 @@ class ActionAnswerFallback(KnowledgeAction):
         self, session: Session, dispatcher: CollectingDispatcher, tracker: Tracker
     ) -> list[dict[str, Any]]:
         text = latest_text(tracker)
-        if text:
+        if text and retrieval_enabled():
             best = faq_index(session).rank(text, limit=1)[0]
             if best.confident_without_intent:
                 return send_faq(session, dispatcher, best.key)

