@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from actions import render
 from actions.base import KnowledgeAction, entity_values, hint_if_unverified, latest_intent, latest_text
-from actions.faq_index import BROAD_INTENTS, MARGIN_BY_INTENT, faq_index, retrieval_enabled
+from actions.faq_index import BROAD_INTENTS, EXCLUDED_BY_INTENT, faq_index, retrieval_enabled
 from knowledge_base import queries
 from knowledge_base.faq_search import TOPIC_MARGIN, Hit
 
@@ -30,8 +30,10 @@ def faq_instead(session: Session, tracker: Tracker) -> str | None:
     text = latest_text(tracker)
     if intent not in BROAD_INTENTS or not text or not retrieval_enabled():  # no text: a button names its topic
         return None
-    hit = faq_index(session).specific_article(text, intent, MARGIN_BY_INTENT.get(intent, TOPIC_MARGIN))
-    return hit.key if hit is not None else None
+    hit = faq_index(session).specific_article(text, intent, TOPIC_MARGIN)
+    if hit is None or hit.key in EXCLUDED_BY_INTENT.get(intent, ()):
+        return None
+    return hit.key
 
 
 def faq_button(title: str, key: str) -> dict[str, str]:
@@ -107,8 +109,9 @@ class ActionAnswerFaq(KnowledgeAction):
 
 class ActionAnswerFallback(KnowledgeAction):
     """``nlu_fallback`` (DIET was not sure of any intent): retrieval answers with an FAQ article only when it is
-    confident by the stricter fallback score; otherwise the usual "not understood" with the topic menu. A second
-    misunderstood message in a row then offers the hand-off (bot/data/rules_handoff.yml)."""
+    confident by the stricter fallback score; a little below it (still above the score at which an announced question
+    is answered) it names the two best topics as buttons with the hand-off; otherwise the usual "not understood" with
+    the topic menu. A second misunderstood message in a row then offers the hand-off (bot/data/rules_handoff.yml)."""
 
     def name(self) -> str:
         return "action_answer_fallback"
@@ -118,9 +121,11 @@ class ActionAnswerFallback(KnowledgeAction):
     ) -> list[dict[str, Any]]:
         text = latest_text(tracker)
         if text and retrieval_enabled():
-            best = faq_index(session).rank(text, limit=1)[0]
-            if best.confident_without_intent:
-                return send_faq(session, dispatcher, best.key)
+            hits = faq_index(session).rank(text, limit=2)
+            if hits[0].confident_without_intent:
+                return send_faq(session, dispatcher, hits[0].key)
+            if hits[0].confident:
+                return offer_choice(session, dispatcher, hits)
         dispatcher.utter_message(response="utter_default")
         return []
 

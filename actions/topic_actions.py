@@ -49,6 +49,21 @@ def start_and_training_year(text: str) -> tuple[int | None, int | None]:
     return (int(year.group(1)) if year else None), number
 
 
+# Pay once the training is over ("als ausgelernter Elektriker", "nach der Lehre", "als Geselle"): the minimum training
+# pay does not apply; the article on pay after the training answers. Retrieval alone hardly tells "in der" from
+# "nach der Ausbildung" (docs/nlu.md), so this cue decides it. On normalize()d text; linear.
+_AFTER_TRAINING = re.compile(
+    r"\b(?:nach\s(?:(?:der|dem|meiner|seiner|ihrer|deiner)\s)?(?:ausbildung|lehre|abschluss|gesellenpruefung|abschlusspruefung)"
+    r"|ausgelernt\w*|gesell(?:e|en|in)\b|facharbeiter\w*|fertig\s(?:ausgebildet\w*|mit\s(?:der|meiner)\s(?:ausbildung|lehre))"
+    r"|mit\s(?:der|meiner)\s(?:ausbildung|lehre)\sfertig|nach\sabschluss\sder\s(?:ausbildung|lehre))"
+)
+AFTER_TRAINING_ARTICLE = "gehalt_nach_ausbildung"
+
+
+def about_pay_after_training(text: str) -> bool:
+    return bool(_AFTER_TRAINING.search(normalize(text[:500])))
+
+
 LANGUAGE_WORDS = ("deutsch", "sprache", "sprech", "language", "english", "englisch", "gefluechtet", "fluecht")
 
 
@@ -200,8 +215,11 @@ class ActionAnswerTrainingPay(KnowledgeAction):
     def answer(
         self, session: Session, dispatcher: CollectingDispatcher, tracker: Tracker
     ) -> list[dict[str, Any]]:
+        text = latest_text(tracker)
+        if text and about_pay_after_training(text):  # "was verdient ein ausgelernter Elektriker?"
+            return send_faq(session, dispatcher, AFTER_TRAINING_ARTICLE)
         occupation = pay_occupation(session, tracker)
-        start, training_year = start_and_training_year(latest_text(tracker))
+        start, training_year = start_and_training_year(text)
         if occupation is None and start is None:
             specific = faq_instead(session, tracker)  # "kriegen azubis weihnachtsgeld?", "steuern als azubi?"
             if specific is not None:

@@ -29,6 +29,7 @@ import yaml
 from sqlalchemy.orm import Session
 
 from knowledge_base import queries
+from knowledge_base.faq_age import counterparts, for_age
 
 log = logging.getLogger(__name__)
 
@@ -146,8 +147,9 @@ class FaqIndex:
 
     def __init__(self, keys: list[str], examples: Vectors, labels: npt.NDArray[np.int64], passages: Vectors,
                  embedder: Embedder, anchor_intents: Sequence[str] = (), anchor_examples: Vectors | None = None,
-                 anchor_labels: npt.NDArray[np.int64] | None = None) -> None:
+                 anchor_labels: npt.NDArray[np.int64] | None = None, titles: Sequence[str] = ()) -> None:
         self.keys = keys
+        self._age_twins = counterparts(keys, titles) if titles else {}  # "… unter 18" / "… ab 18" (faq_age)
         self._embedder = embedder
         self._articles = _Groups(examples, labels, len(keys))
         self._passages = passages
@@ -179,7 +181,7 @@ class FaqIndex:
                 np.savez(tmp, examples=examples, passages=passages, anchors=anchor_vectors)
                 tmp.replace(cache)
         return cls([e.key for e in entries], examples, labels, passages, embedder,
-                   list(anchors), anchor_vectors, anchor_labels)
+                   list(anchors), anchor_vectors, anchor_labels, [e.title for e in entries])
 
     def _query(self, text: str) -> Vectors:
         vector: Vectors = self._embedder.query([text])[0].astype(np.float32)
@@ -195,10 +197,17 @@ class FaqIndex:
         return self._article_scores(self._query(text))[1]
 
     def rank(self, text: str, limit: int = 2) -> list[Hit]:
-        """The ``limit`` best articles for ``text``, best first."""
+        """The ``limit`` best articles for ``text``, best first; an article for one age group is replaced by its twin
+        for the age the message names (knowledge_base/faq_age.py), with the score of the subject."""
         scores = self.scores(text)
-        order = np.argsort(-scores)[:limit]
-        return [Hit(self.keys[i], float(scores[i])) for i in order]
+        hits: list[Hit] = []
+        for i in np.argsort(-scores):
+            key = for_age(self.keys[i], text, self._age_twins)
+            if all(h.key != key for h in hits):
+                hits.append(Hit(key, float(scores[i])))
+            if len(hits) == limit:
+                break
+        return hits
 
     def specific_article(self, text: str, intent: str, margin: float = TOPIC_MARGIN) -> Hit | None:
         """The best article for ``text`` if it is confident and clearly closer to ``text`` than the training examples
@@ -210,7 +219,7 @@ class FaqIndex:
         example_part, total = self._article_scores(query)
         best = int(np.argmax(total))
         own = float(self._anchors.similarity(query)[row])
-        hit = Hit(self.keys[best], float(total[best]))
+        hit = Hit(for_age(self.keys[best], text, self._age_twins), float(total[best]))
         return hit if hit.confident and float(example_part[best]) > own + margin else None
 
 

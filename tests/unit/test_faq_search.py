@@ -154,6 +154,18 @@ def test_fallback_without_a_sure_article_says_it_did_not_understand(text: str) -
 
 
 
+@pytest.mark.usefixtures("actions_kb")
+def test_fallback_a_little_unsure_names_the_two_best_topics_and_the_handoff() -> None:
+    """Below the fallback score but above the score an announced question is answered at: the two best topics as
+    buttons (issue 11 §2: low confidence does not guess)."""
+    text = "was ist mit dem heft wo man reinschreibt was man gemacht hat"
+    msgs, events = run(tracker(text, intent="nlu_fallback"), ActionAnswerFallback())
+    assert [m["response"] for m in msgs] == ["utter_faq_unsure"]
+    payloads = [b["payload"] for b in msgs[0]["buttons"]]
+    assert any("vertrag_berichtsheft" in p for p in payloads) and payloads[-1] == "/request_human"
+    assert len(payloads) == 3 and "Berichtsheft" in msgs[0]["topics"]
+
+
 # --- a broad topic intent: a more specific FAQ article answers when retrieval is sure (faq_instead) -------------
 
 def run_action(t: Tracker, action: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -233,3 +245,41 @@ def test_faq_retrieval_switched_off_answers_as_the_intents_do(monkeypatch: pytes
         monkeypatch.delenv("FAQ_RETRIEVAL")
         retrieval_enabled.cache_clear()
     assert retrieval_enabled()
+
+
+@pytest.mark.usefixtures("actions_kb")
+@pytest.mark.parametrize("text", ["wie viel verdient man als ausgelernter elektriker",
+                                  "Was verdient man nach der Lehre als Friseurin?", "gehalt als geselle im handwerk",
+                                  "wenn ich mit der ausbildung fertig bin, wie viel krieg ich dann"])
+def test_pay_after_the_training_gets_its_article_also_with_an_occupation(text: str) -> None:
+    from actions.topic_actions import ActionAnswerTrainingPay
+
+    msgs, events = run_action(tracker(text, intent="ask_training_pay"), ActionAnswerTrainingPay())
+    assert msgs[0]["response"] == "utter_faq_answer"
+    assert slot(events, "faq_key") == "gehalt_nach_ausbildung"
+
+
+@pytest.mark.parametrize(("text", "after"), [
+    ("gehalt nach ausbildung", True), ("Was bekomme ich nach meiner Abschlussprüfung?", True),
+    ("als Facharbeiterin in der Chemie", True), ("bin fertig ausgebildet, was verdient man", True),
+    ("Wie viel verdient man in der Ausbildung?", False), ("was verdient man im 3. lehrjahr", False),
+    ("mehr geld nach der probezeit?", False), ("Ausbildungsvergütung für Azubis im Handwerk", False),
+    ("nach " * 5000, False),
+])
+def test_the_after_training_cue(text: str, after: bool) -> None:
+    from actions.topic_actions import about_pay_after_training
+
+    assert about_pay_after_training(text) is after
+
+
+@pytest.mark.usefixtures("actions_kb")
+@pytest.mark.parametrize(("text", "key"), [
+    ("ich bin 20 und muss oft 10 stunden am tag arbeiten, ist das erlaubt", "rechte_arbeitszeit_erwachsene"),
+    ("ich bin 16, wie viele stunden am tag darf ich arbeiten", "rechte_arbeitszeit_minderjaehrige"),
+    ("wie viele urlaubstage stehen mir zu, bin 18", "rechte_urlaub_erwachsene"),
+    ("wie viele urlaubstage hab ich mit 16", "rechte_urlaub_minderjaehrige"),
+])
+def test_the_age_named_picks_the_article_for_that_age(text: str, key: str) -> None:
+    msgs, events = run(tracker(text, intent="nlu_fallback"), ActionAnswerFallback())
+    assert msgs[0]["response"] == "utter_faq_answer"
+    assert slot(events, "faq_key") == key
