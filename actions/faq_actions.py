@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from actions import render
 from actions.base import KnowledgeAction, entity_values, hint_if_unverified, latest_intent, latest_text
 from actions.faq_index import BROAD_INTENTS, EXCLUDED_BY_INTENT, faq_index, retrieval_enabled
+from core.protocol import SAFETY_NET_KEY
 from knowledge_base import queries
 from knowledge_base.faq_search import TOPIC_MARGIN, Hit
 
@@ -34,6 +35,20 @@ def faq_instead(session: Session, tracker: Tracker) -> str | None:
     if hit is None or hit.key in EXCLUDED_BY_INTENT.get(intent, ()):
         return None
     return hit.key
+
+
+def article_besides_safety(session: Session, dispatcher: CollectingDispatcher,
+                           tracker: Tracker) -> list[dict[str, Any]]:
+    """After the crisis help or the discrimination answer: the FAQ article retrieval is sure of (by the stricter
+    fallback score), when only DIET and not the safety patterns saw a crisis or discrimination — DIET also takes
+    ordinary rights questions with strong words for one ("Darf mein Chef mich um 4 Uhr anfangen lassen, ich bin
+    17?"). The safety answer always comes first; nothing is added to what the patterns recognised."""
+    intent = tracker.latest_message.get("intent") or {}
+    text = latest_text(tracker)
+    if intent.get(SAFETY_NET_KEY) or not text or not retrieval_enabled():
+        return []
+    best = faq_index(session).rank(text, limit=1)[0]
+    return send_faq(session, dispatcher, best.key) if best.confident_without_intent else []
 
 
 def faq_button(title: str, key: str) -> dict[str, str]:

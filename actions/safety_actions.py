@@ -16,6 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import render
+from actions.faq_actions import article_besides_safety
 from actions.kb import kb_session
 from handoff import office_hours
 from knowledge_base import queries
@@ -45,13 +46,24 @@ class ActionCrisisHelp(Action):
             dispatcher.utter_message(response="utter_crisis_fallback")
         else:
             dispatcher.utter_message(text=text)
+        events = self._article_besides(dispatcher, tracker)
         try:
             when = office_hours.opening_wording(office_hours.now())
         except Exception:  # noqa: BLE001 - the offer goes out without the time
             log.exception("office hours unavailable")
             when = "zu den Sprechzeiten"
         dispatcher.utter_message(response="utter_crisis_handoff", when=_when(when))
-        return []
+        return events
+
+    @staticmethod
+    def _article_besides(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict[str, Any]]:
+        """The FAQ article for the question, after the numbers, when only DIET saw a crisis (faq_actions)."""
+        try:
+            with kb_session() as session:
+                return article_besides_safety(session, dispatcher, tracker)
+        except Exception:  # noqa: BLE001 - the help and the offer of a human go out whatever failed here
+            log.exception("FAQ article beside the crisis help unavailable")
+            return []
 
 
 def _when(wording: str) -> str:

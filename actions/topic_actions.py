@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from actions import render
 from actions.base import KnowledgeAction, entity_values, hint_if_unverified, latest_intent, latest_text
-from actions.faq_actions import faq_instead, send_faq
+from actions.faq_actions import article_besides_safety, faq_instead, send_faq
 from actions.kb import alias_index
 from actions.occupation_actions import remembered_occupation
 from knowledge_base import queries
@@ -20,6 +20,7 @@ from knowledge_base.models import Article, Occupation
 from knowledge_base.resolve import find_funding
 from knowledge_base.text import normalize
 
+DISCRIMINATION_INTENT = "ask_discrimination"
 ARTICLE_BY_INTENT = {
     "ask_parttime": "teilzeitausbildung",
     "ask_abroad": "ausland",
@@ -101,8 +102,11 @@ class ActionAnswerTopic(KnowledgeAction):
         specific = faq_instead(session, tracker)
         if specific is not None:
             return send_faq(session, dispatcher, specific)
-        key = _article_key(latest_intent(tracker), latest_text(tracker))
-        return send_article(session, dispatcher, key)
+        intent = latest_intent(tracker)
+        events = send_article(session, dispatcher, _article_key(intent, latest_text(tracker)))
+        if intent == DISCRIMINATION_INTENT:  # the rights article first; then the question's own article, if sure
+            events += article_besides_safety(session, dispatcher, tracker)
+        return events
 
 
 def send_article(session: Session, dispatcher: CollectingDispatcher, key: str) -> list[dict[str, Any]]:

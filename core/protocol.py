@@ -104,6 +104,10 @@ EXPORT_FORMAT = "bo-hessen-export/1"  # "format" of that object
 DELETE_CONFIRMED_PAYLOAD = "/delete_conversation_confirmed"
 DELETE_CANCELLED_PAYLOAD = "/delete_conversation_cancelled"
 OUTBOX_ID_KEY = "outbox_id"  # custom.outbox_id of a message from the outbox: the client acknowledges it by this id
+# intent.safety_net of a parsed message: the safety patterns (rasa_plugins/safety.py), not only DIET, saw a crisis or
+# discrimination. Without it the crisis help (and the discrimination answer) may add the FAQ article retrieval is
+# sure of, after the numbers: DIET alone also takes ordinary rights questions with strong words for a crisis.
+SAFETY_NET_KEY = "safety_net"
 
 
 class BotMessage(TypedDict, total=False):

@@ -1,5 +1,6 @@
 """A Rasa NLU component, last in the pipeline (bot/config.yml): messages that signal a crisis or discrimination get
-the intent ``crisis`` / ``ask_discrimination`` with confidence 1.0, whatever DIET or the FallbackClassifier said.
+the intent ``crisis`` / ``ask_discrimination`` with confidence 1.0, whatever DIET or the FallbackClassifier said, marked
+``safety_net`` (``core.protocol.SAFETY_NET_KEY``) also when DIET had said the same.
 
 The dialogue then answers with the crisis help first (rules in bot/data/rules_safety.yml, also during a form). The
 decision comes from ``rasa_plugins.safety.classify``; the message text is never logged.
@@ -24,6 +25,7 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 
+from core.protocol import SAFETY_NET_KEY
 from rasa_plugins.safety import CRISIS, classify
 
 log = logging.getLogger(__name__)
@@ -56,11 +58,12 @@ class SafetyOverride(GraphComponent, IntentClassifier):
             if decided is None:
                 continue
             current = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
-            if current == CRISIS or current == decided:
-                continue
-            log.info("safety override: intent %s replaced by %s", current, decided)
-            top = {INTENT_NAME_KEY: decided, PREDICTED_CONFIDENCE_KEY: 1.0}
+            if current == CRISIS and decided != CRISIS:
+                continue  # DIET's crisis wins over the patterns' discrimination
+            if current != decided:
+                log.info("safety override: intent %s replaced by %s", current, decided)
+            top = {INTENT_NAME_KEY: decided, PREDICTED_CONFIDENCE_KEY: 1.0, SAFETY_NET_KEY: True}
             message.data[INTENT] = top
             ranking = [r for r in message.data.get(INTENT_RANKING_KEY, []) if r.get(INTENT_NAME_KEY) != decided]
-            message.data[INTENT_RANKING_KEY] = [dict(top), *ranking]
+            message.data[INTENT_RANKING_KEY] = [{INTENT_NAME_KEY: decided, PREDICTED_CONFIDENCE_KEY: 1.0}, *ranking]
         return messages

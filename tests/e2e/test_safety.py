@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from core.protocol import SAFETY_NET_KEY
 from tests.e2e.conftest import texts
 from tests.rasa_cli import write_result
 from tests.servers import Stack
@@ -116,3 +117,12 @@ def test_crisis_help_during_the_consent_question_then_the_form_goes_on(stack: St
     assert "einverstanden" in texts(stack.say(who, "Ich möchte mit einem Menschen sprechen"))
     reply = texts(stack.say(who, "ich will mir was antun"))
     assert CRISIS_NUMBER in reply and "einverstanden" in reply  # help first, then the consent question again
+
+
+def test_the_parse_says_when_the_safety_patterns_decided(stack: Stack) -> None:
+    """rasa_plugins/safety_component.py marks its decisions (also when DIET said the same), so the crisis help adds
+    an FAQ article only to what DIET alone took for a crisis (actions/faq_actions.py article_besides_safety)."""
+    for text in ("ich will mich umbringen", "mein Ausbilder schlägt mich", "Ich werde wegen meiner Herkunft diskriminiert"):
+        intent = stack.parse(text)["intent"]
+        assert intent["name"] in ("crisis", "ask_discrimination") and intent.get(SAFETY_NET_KEY) is True, text
+    assert SAFETY_NET_KEY not in stack.parse("Wie lange dauert die Probezeit?")["intent"]

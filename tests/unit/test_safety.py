@@ -8,11 +8,13 @@ from __future__ import annotations
 import re
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 
 from actions.safety_actions import ActionCrisisHelp
+from core.protocol import SAFETY_NET_KEY
 from rasa_plugins.safety import CRISIS, DISCRIMINATION, classify, fold
 from tests.unit.test_actions import responses, run, tracker
 
@@ -119,3 +121,44 @@ def test_the_fallback_numbers_are_the_knowledge_bases() -> None:
     articles = yaml.safe_load((ROOT / "knowledge_base" / "content" / "articles.yml").read_text(encoding="utf-8"))
     article = next(a for a in articles["articles"] if a["key"] == "krisenhilfe")
     assert _numbers(fallback) and _numbers(fallback) <= _numbers(article["summary"] + " " + article["body"])
+
+
+# --- DIET alone saw a crisis: after the numbers, the article the question asked for (retrieval sure of it) --------
+
+def _safety_net(t: Any) -> Any:
+    t.latest_message["intent"][SAFETY_NET_KEY] = True
+    return t
+
+
+QUESTION = "Darf ich mit 17 in der Bäckerei schon um 4 Uhr morgens anfangen?"  # a rights question, no crisis
+
+
+@pytest.mark.usefixtures("actions_kb")
+def test_crisis_by_diet_alone_adds_the_sure_article_after_the_numbers() -> None:
+    msgs, events = run(ActionCrisisHelp(), tracker(QUESTION, "crisis"))
+    assert responses(msgs) == ["utter_crisis_intro", None, "utter_faq_answer", "utter_crisis_handoff"]
+    assert {"08001110111", "116111"} <= _numbers(msgs[1]["text"])  # the numbers first, always
+    assert ("slot", "faq_key", "rechte_nacht_wochenende_minderjaehrige") in {
+        (e["event"], e["name"], e["value"]) for e in events}
+
+
+@pytest.mark.usefixtures("actions_kb")
+def test_what_the_safety_patterns_saw_gets_only_the_help() -> None:
+    msgs, events = run(ActionCrisisHelp(), _safety_net(tracker(QUESTION, "crisis")))
+    assert responses(msgs) == ["utter_crisis_intro", None, "utter_crisis_handoff"] and events == []
+    # a real crisis message: retrieval finds no article it is sure of, nothing is added
+    msgs, _ = run(ActionCrisisHelp(), tracker("ich will nicht mehr leben", "crisis"))
+    assert responses(msgs) == ["utter_crisis_intro", None, "utter_crisis_handoff"]
+
+
+@pytest.mark.usefixtures("actions_kb")
+def test_discrimination_by_diet_alone_adds_the_sure_article_after_the_rights_article() -> None:
+    from actions.topic_actions import ActionAnswerTopic
+
+    text = "Was antworte ich im Vorstellungsgespräch, wenn sie nach meinen Schwächen fragen?"
+    msgs, _ = run(ActionAnswerTopic(), tracker(text, "ask_discrimination"))
+    assert responses(msgs) == ["utter_article", "utter_faq_answer"]
+    assert msgs[0]["title"] == "Diskriminierung in Bewerbung und Ausbildung" or "Diskrim" in msgs[0]["title"]
+    msgs, _ = run(ActionAnswerTopic(), _safety_net(tracker("Mein Chef sagt, Ausländer raus", "ask_discrimination")))
+    assert responses(msgs) == ["utter_article"]
+
