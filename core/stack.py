@@ -29,6 +29,7 @@ from core.settings import (
     SECTIONS,
     ActionServerSettings,
     ConsoleSettings,
+    FaqSettings,
     HandoffSettings,
     PrivacySettings,
     ProductionSettings,
@@ -61,7 +62,7 @@ BASE_VARIABLES = (
 # Plain settings (no secret, see is_secret) of every section reach every process anyway: list a section here
 # only if the process needs its secrets (a section inheriting DatabaseSettings brings KB_DATABASE_URL).
 PROGRAM_SECTIONS: dict[str, tuple[type[_Section], ...]] = {
-    "actions": (ActionServerSettings, HandoffSettings, RetentionSettings, PrivacySettings),
+    "actions": (ActionServerSettings, HandoffSettings, RetentionSettings, PrivacySettings, FaqSettings),
     "console": (ConsoleSettings, HandoffSettings, RetentionSettings, PrivacySettings),
     "webchat": (WebchatSettings, PrivacySettings),  # /datenschutz: RETENTION_* are plain settings, they reach it
     "telegram": (TelegramSettings,),
