@@ -111,7 +111,7 @@ def outbox_delivered(session: Session, outbox_id: int) -> bool:
 
 
 def record_outbox_delivered(session: Session, outbox_id: int) -> None:
-    if session.get(TelegramOutboxDelivered, outbox_id) is None:
+    if not outbox_delivered(session, outbox_id):
         session.add(TelegramOutboxDelivered(outbox_id=outbox_id))
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 import yaml
 
 from tests.bench import side_by_side
+from tests.bench.stats import percentile
 from tests.conftest import build_kb
 from tests.servers import Stack, start_stack
 
@@ -39,8 +40,7 @@ class Timing:
 
     @classmethod
     def of(cls, values: list[float]) -> Timing:
-        ordered = sorted(values)
-        return cls(len(values), statistics.median(values), ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))])
+        return cls(len(values), statistics.median(values), percentile(values, 0.95))
 
 
 @dataclass(frozen=True)

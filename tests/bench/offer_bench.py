@@ -51,6 +51,7 @@ from knowledge_base.offer_search import (
     search_offers,
 )
 from knowledge_base.places import resolve_place
+from tests.bench.stats import percentile
 from tests.conftest import build_kb
 from tests.rasa_cli import MODEL, ROOT
 
@@ -93,11 +94,6 @@ TURN_TEMPLATES = (
 
 
 # ---------------------------------------------------------------------------------------------- statistics
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
 @dataclass

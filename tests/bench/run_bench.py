@@ -21,6 +21,7 @@ import uuid
 from pathlib import Path
 
 from tests.bench import faq_turn_bench, offer_bench, prod_scaling, side_by_side, telegram_bench
+from tests.bench.stats import percentile
 from tests.conftest import build_kb
 from tests.rasa_cli import RASA, ROOT, rasa_env
 from tests.servers import start_stack
@@ -44,11 +45,6 @@ def rss_mib(pid: int) -> float:
         except FileNotFoundError:
             continue
     return total / 1024
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
 TELEGRAM_ROUNDS = 10

@@ -32,6 +32,7 @@ import httpx
 
 from core.protocol import CONVERSATION_TOKEN_HEADER, REST_WEBHOOK_PATH
 from tests.bench import vanilla
+from tests.bench.stats import percentile
 from tests.conftest import build_kb
 from tests.rasa_cli import ROOT
 from tests.servers import start_stack
@@ -110,11 +111,6 @@ def cpu_seconds(pid: int) -> float:
         except (FileNotFoundError, ProcessLookupError, IndexError):
             continue
     return total
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
 @dataclass

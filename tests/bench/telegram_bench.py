@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.bench.stats import percentile
 from tests.servers import Stack
 from tests.telegram.conftest import new_chat, new_token, start_bridge
 from tests.telegram.fake_bot_api import FakeTelegram
@@ -23,11 +24,6 @@ class TelegramResult:
     p95: float
     max: float
     rss: float
-
-
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
 def _last_send_at(fake: FakeTelegram, chat: int) -> float:
@@ -52,7 +48,7 @@ def run(stack: Stack, workdir: Path, questions: list[str], rounds: int,
                     if round_:
                         latencies.append((_last_send_at(fake, chat) - pushed) * 1000)
             assert bridge.process.proc is not None
-            return TelegramResult(len(latencies), statistics.median(latencies), _percentile(latencies, 0.95),
+            return TelegramResult(len(latencies), statistics.median(latencies), percentile(latencies, 0.95),
                                   max(latencies), rss_mib(bridge.process.proc.pid))
         finally:
             bridge.stop()
