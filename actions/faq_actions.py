@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -15,10 +16,16 @@ from sqlalchemy.orm import Session
 
 from actions import render
 from actions.base import KnowledgeAction, entity_values, hint_if_unverified, latest_intent, latest_text
-from actions.faq_index import BROAD_INTENTS, EXCLUDED_BY_INTENT, faq_index, retrieval_enabled
+from actions.faq_index import (
+    BROAD_INTENTS,
+    DISCRIMINATION_INTENT,
+    EXCLUDED_BY_INTENT,
+    faq_index,
+    retrieval_enabled,
+)
 from core.protocol import SAFETY_NET_KEY
 from knowledge_base import queries
-from knowledge_base.faq_search import TOPIC_MARGIN, Hit
+from knowledge_base.faq_search import DISCRIMINATION_MARGIN, TOPIC_MARGIN, Hit
 
 log = logging.getLogger(__name__)
 HANDOFF_BUTTON = {"title": "Mit einem Menschen sprechen", "payload": "/request_human"}
@@ -35,6 +42,18 @@ def faq_instead(session: Session, tracker: Tracker) -> str | None:
     if hit is None or hit.key in EXCLUDED_BY_INTENT.get(intent, ()):
         return None
     return hit.key
+
+
+def faq_instead_of_rights(session: Session, tracker: Tracker) -> str | None:
+    """For ``ask_discrimination`` that DIET alone chose (not the safety patterns): the FAQ article that answers the
+    message when its examples are much closer than the intent's own (``DISCRIMINATION_MARGIN``), e.g. "Was antworte
+    ich, wenn im Gespräch nach meinen Schwächen gefragt wird?"; None: the rights answer."""
+    intent = tracker.latest_message.get("intent") or {}
+    text = latest_text(tracker)
+    if intent.get(SAFETY_NET_KEY) or not text or not retrieval_enabled():
+        return None
+    hit = faq_index(session).specific_article(text, DISCRIMINATION_INTENT, DISCRIMINATION_MARGIN)
+    return hit.key if hit is not None else None
 
 
 def article_besides_safety(session: Session, dispatcher: CollectingDispatcher,
@@ -55,14 +74,15 @@ def faq_button(title: str, key: str) -> dict[str, str]:
     return render.button(title, "ask_faq", faq_key=key)
 
 
-def send_faq(session: Session, dispatcher: CollectingDispatcher, key: str) -> list[dict[str, Any]]:
-    """The FAQ article ``key``: answer, next step, source with Stand; related articles and the hand-off as
-    buttons."""
+def send_faq(session: Session, dispatcher: CollectingDispatcher, key: str,
+             first_buttons: Sequence[dict[str, str]] = ()) -> list[dict[str, Any]]:
+    """The FAQ article ``key``: answer, next step, source with Stand; ``first_buttons``, related articles and the
+    hand-off as buttons."""
     article = queries.article(session, key)
     if article is None:
         dispatcher.utter_message(response="utter_content_missing")
         return []
-    buttons = []
+    buttons = list(first_buttons)
     for other_key in article.related[:2]:
         other = queries.article(session, other_key)
         if other is not None and other.examples:

@@ -24,12 +24,19 @@ INDEX_CACHE = VAR_DIR / "faq-index"
 
 # DIET intents whose own answer is one broad article (or an overview) for a whole area: when retrieval finds an
 # article that is clearly closer, that article answers (actions/faq_actions.py faq_instead). DIET decides "a question
-# about training", retrieval decides which article. Never the safety intents (crisis, ask_discrimination).
+# about training", retrieval decides which article. The occupation intents only when no occupation is named or
+# remembered (actions/occupation_actions.py). Never the safety intents (crisis, ask_discrimination).
 BROAD_INTENTS = frozenset({
     "ask_training_problems", "ask_why_ausbildung", "ask_support_special_needs", "ask_career_orientation",
     "ask_advice_services", "ask_parents_info", "ask_study_without_abitur", "ask_abroad", "ask_parttime",
-    "ask_funding", "ask_training_pay", "ask_occupation_duration", "ask_occupation_requirements",
+    "ask_funding", "ask_training_pay", "ask_occupation_info", "ask_occupation_duration",
+    "ask_occupation_requirements",
 })
+DISCRIMINATION_INTENT = "ask_discrimination"
+# Intents whose training examples are anchors of the index: the broad intents, and discrimination, whose answer an
+# article replaces only when DIET alone (not the safety patterns) chose it and the article is much closer
+# (DISCRIMINATION_MARGIN, actions/faq_actions.py faq_instead_of_rights).
+ANCHORED_INTENTS = BROAD_INTENTS | {DISCRIMINATION_INTENT}
 # Articles retrieval may not pick instead of an intent's own answer. Pay after the training: retrieval hardly tells
 # "in der Ausbildung" from "nach der Ausbildung" ("Wie viel verdient man in der Ausbildung?" got the article about pay
 # after the training, which had needed a wider margin of 0.05 for all pay questions); a cue in the pay action
@@ -38,11 +45,11 @@ EXCLUDED_BY_INTENT = {"ask_training_pay": frozenset({"gehalt_nach_ausbildung"})}
 
 
 def topic_anchors(nlu_dir: Path = NLU_DIR) -> dict[str, tuple[str, ...]]:
-    """The training examples of the broad topic intents, from the Rasa NLU files the model was trained on."""
+    """The training examples of the anchored intents, from the Rasa NLU files the model was trained on."""
     examples: defaultdict[str, list[str]] = defaultdict(list)
     for path in sorted(nlu_dir.glob("*.yml")):
         for intent, text in nlu_intent_examples(path):
-            if intent in BROAD_INTENTS:
+            if intent in ANCHORED_INTENTS:
                 examples[intent].append(text)
     return {intent: tuple(texts) for intent, texts in sorted(examples.items())}
 

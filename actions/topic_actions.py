@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 
 from actions import render
 from actions.base import KnowledgeAction, entity_values, hint_if_unverified, latest_intent, latest_text
-from actions.faq_actions import article_besides_safety, faq_instead, send_faq
+from actions.faq_actions import article_besides_safety, faq_instead, faq_instead_of_rights, send_faq
+from actions.faq_index import DISCRIMINATION_INTENT
 from actions.kb import alias_index
 from actions.occupation_actions import remembered_occupation
 from knowledge_base import queries
@@ -20,7 +21,6 @@ from knowledge_base.models import Article, Occupation
 from knowledge_base.resolve import find_funding
 from knowledge_base.text import normalize
 
-DISCRIMINATION_INTENT = "ask_discrimination"
 ARTICLE_BY_INTENT = {
     "ask_parttime": "teilzeitausbildung",
     "ask_abroad": "ausland",
@@ -102,11 +102,32 @@ class ActionAnswerTopic(KnowledgeAction):
         specific = faq_instead(session, tracker)
         if specific is not None:
             return send_faq(session, dispatcher, specific)
-        intent = latest_intent(tracker)
-        events = send_article(session, dispatcher, _article_key(intent, latest_text(tracker)))
-        if intent == DISCRIMINATION_INTENT:  # the rights article first; then the question's own article, if sure
-            events += article_besides_safety(session, dispatcher, tracker)
-        return events
+        return send_article(session, dispatcher, _article_key(latest_intent(tracker), latest_text(tracker)))
+
+
+RIGHTS_BUTTON_TITLE = "Bei Benachteiligung: Rechte und Hilfe"
+
+
+class ActionAnswerDiscrimination(KnowledgeAction):
+    """``ask_discrimination``: a caring sentence and the rights article (AGG, Antidiskriminierungsstelle, the chamber's
+    Ausbildungsberatung), then the question's own FAQ article if retrieval is sure of it; the rule offers the hand-off
+    after it. When DIET alone chose the intent and an FAQ article is much closer to the message than the intent's
+    examples (an interview or rights question with a strong word), that article answers instead, with the rights
+    article one button away."""
+
+    def name(self) -> str:
+        return "action_answer_discrimination"
+
+    def answer(
+        self, session: Session, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> list[dict[str, Any]]:
+        specific = faq_instead_of_rights(session, tracker)
+        if specific is not None:
+            return send_faq(session, dispatcher, specific,
+                            first_buttons=[render.button(RIGHTS_BUTTON_TITLE, DISCRIMINATION_INTENT)])
+        dispatcher.utter_message(response="utter_discrimination")
+        events = send_article(session, dispatcher, ARTICLE_BY_INTENT[DISCRIMINATION_INTENT])
+        return events + article_besides_safety(session, dispatcher, tracker)
 
 
 def send_article(session: Session, dispatcher: CollectingDispatcher, key: str) -> list[dict[str, Any]]:

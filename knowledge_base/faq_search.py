@@ -51,6 +51,13 @@ FALLBACK_SCORE = 2.25
 # right article and 13 a wrong one; 71 of 785 training examples would go to an article (most of them rightly:
 # "Kindergeld während der Ausbildung" → the Kindergeld article).
 TOPIC_MARGIN = 0.03
+# DIET gives ordinary questions with a word like "Gespräch", "Chef" or "Absage" to ask_discrimination ("Was antworte
+# ich, wenn im Gespräch nach meinen Schwächen gefragt wird?"). When the safety patterns did not see discrimination, an
+# article answers instead only when its examples are closer than the intent's own examples by this wider margin:
+# withholding the rights answer costs more than missing an article. Chosen on development sets 3 and 4 (docs/nlu.md):
+# none of their 143 discrimination messages and none of the intent's 193 training examples (left out one at a
+# time) would go to an article; 11 of their 725 FAQ questions get the right one instead of the rights answer.
+DISCRIMINATION_MARGIN = 0.05
 PASSAGE_WEIGHT = 0.5
 CACHE_VERSION = "2"
 

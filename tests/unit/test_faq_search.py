@@ -192,13 +192,15 @@ def run_action(t: Tracker, action: Any) -> tuple[list[dict[str, Any]], list[dict
     ("ask_funding", "fahrtkosten berufsschule wer zahlt das", "berufsschule_kosten"),
     ("ask_training_pay", "kriegt man als azubi eigentlich weihnachtsgeld", "urlaubsgeld_weihnachtsgeld"),
     ("ask_occupation_duration", "kann man die ausbildung mit abitur verkürzen", "ausbildung_verkuerzen"),
+    ("ask_occupation_info", "was lernt man eigentlich in der berufsschule", "berufsschule_grundlagen"),
 ])
 def test_a_sure_faq_article_answers_instead_of_the_broad_topic(intent: str, text: str, key: str) -> None:
     from actions.occupation_actions import ActionAnswerOccupation
     from actions.topic_actions import ActionAnswerFunding, ActionAnswerTopic, ActionAnswerTrainingPay
 
     action = {"ask_funding": ActionAnswerFunding(), "ask_training_pay": ActionAnswerTrainingPay(),
-              "ask_occupation_duration": ActionAnswerOccupation()}.get(intent, ActionAnswerTopic())
+              "ask_occupation_duration": ActionAnswerOccupation(),
+              "ask_occupation_info": ActionAnswerOccupation()}.get(intent, ActionAnswerTopic())
     msgs, events = run_action(tracker(text, intent=intent), action)
     assert msgs[0]["response"] == "utter_faq_answer", msgs
     assert slot(events, "faq_key") == key
@@ -207,7 +209,12 @@ def test_a_sure_faq_article_answers_instead_of_the_broad_topic(intent: str, text
 @pytest.mark.usefixtures("actions_kb")
 def test_the_topic_keeps_what_only_it_can_answer() -> None:
     from actions.occupation_actions import ActionAnswerOccupation
-    from actions.topic_actions import ActionAnswerFunding, ActionAnswerTopic, ActionAnswerTrainingPay
+    from actions.topic_actions import (
+        ActionAnswerDiscrimination,
+        ActionAnswerFunding,
+        ActionAnswerTopic,
+        ActionAnswerTrainingPay,
+    )
 
     # a programme named: the programme with its amounts
     msgs, _ = run_action(tracker("bekomme ich als azubi noch kindergeld", intent="ask_funding"), ActionAnswerFunding())
@@ -225,10 +232,12 @@ def test_the_topic_keeps_what_only_it_can_answer() -> None:
     msgs, _ = run_action(tracker("wie lange dauert die ausbildung zum tischler", intent="ask_occupation_duration"),
                          ActionAnswerOccupation())
     assert msgs[0]["response"] != "utter_faq_answer"
-    # the safety intents are never answered by retrieval, however close an article is
+    # discrimination keeps the rights answer unless an article is much closer (DISCRIMINATION_MARGIN): here the
+    # article on being dismissed is close, but not by the margin
     msgs, _ = run_action(tracker("darf mein chef mich kündigen weil ich ein kopftuch trage",
-                                 intent="ask_discrimination"), ActionAnswerTopic())
-    assert msgs[0]["response"] == "utter_article" and msgs[0]["title"] != "Kündigung durch den Betrieb"
+                                 intent="ask_discrimination"), ActionAnswerDiscrimination())
+    assert [m["response"] for m in msgs][:2] == ["utter_discrimination", "utter_article"]
+    assert not msgs[1]["title"].startswith("Kündigung")
 
 
 @pytest.mark.usefixtures("actions_kb")
@@ -292,3 +301,13 @@ def test_the_age_named_picks_the_article_for_that_age(text: str, key: str) -> No
     msgs, events = run(tracker(text, intent="nlu_fallback"), ActionAnswerFallback())
     assert msgs[0]["response"] == "utter_faq_answer"
     assert slot(events, "faq_key") == key
+
+
+def test_the_anchors_are_the_training_examples_of_the_anchored_intents_and_never_the_crisis() -> None:
+    from actions.faq_index import ANCHORED_INTENTS, BROAD_INTENTS, DISCRIMINATION_INTENT, topic_anchors
+
+    anchors = topic_anchors()
+    assert set(anchors) == ANCHORED_INTENTS and DISCRIMINATION_INTENT not in BROAD_INTENTS
+    assert "crisis" not in ANCHORED_INTENTS  # the crisis help is never replaced by an article
+    assert all(len(texts) >= 10 for texts in anchors.values())
+    assert not any(text.startswith("[") for texts in anchors.values() for text in texts)  # entity markup removed

@@ -153,12 +153,47 @@ def test_what_the_safety_patterns_saw_gets_only_the_help() -> None:
 
 @pytest.mark.usefixtures("actions_kb")
 def test_discrimination_by_diet_alone_adds_the_sure_article_after_the_rights_article() -> None:
-    from actions.topic_actions import ActionAnswerTopic
+    from actions.topic_actions import ActionAnswerDiscrimination
 
-    text = "Was antworte ich im Vorstellungsgespräch, wenn sie nach meinen Schwächen fragen?"
-    msgs, _ = run(ActionAnswerTopic(), tracker(text, "ask_discrimination"))
-    assert responses(msgs) == ["utter_article", "utter_faq_answer"]
-    assert msgs[0]["title"] == "Diskriminierung in Bewerbung und Ausbildung" or "Diskrim" in msgs[0]["title"]
-    msgs, _ = run(ActionAnswerTopic(), _safety_net(tracker("Mein Chef sagt, Ausländer raus", "ask_discrimination")))
-    assert responses(msgs) == ["utter_article"]
+    # close to the article on dismissal, but not by the wider margin: empathy, rights article, then that article
+    text = "darf mein chef mich kündigen weil ich ein kopftuch trage"
+    msgs, _ = run(ActionAnswerDiscrimination(), tracker(text, "ask_discrimination"))
+    assert responses(msgs) == ["utter_discrimination", "utter_article", "utter_faq_answer"]
+    assert "Diskrim" in msgs[1]["title"] and msgs[2]["title"].startswith("Kündigung durch den Betrieb")
+    # what the safety patterns recognised: the rights answer only
+    msgs, _ = run(ActionAnswerDiscrimination(), _safety_net(tracker("Mein Chef sagt, Ausländer raus",
+                                                                    "ask_discrimination")))
+    assert responses(msgs) == ["utter_discrimination", "utter_article"]
+
+
+@pytest.mark.usefixtures("actions_kb")
+@pytest.mark.parametrize("text", [
+    "Was antworte ich im Vorstellungsgespräch, wenn sie nach meinen Schwächen fragen?",
+    "Welche Kleidung soll ich zum Vorstellungsgespräch anziehen?",
+])
+def test_an_ordinary_question_diet_took_for_discrimination_gets_its_article_and_the_rights_button(text: str) -> None:
+    from actions.topic_actions import RIGHTS_BUTTON_TITLE, ActionAnswerDiscrimination
+
+    msgs, events = run(ActionAnswerDiscrimination(), tracker(text, "ask_discrimination"))
+    assert responses(msgs) == ["utter_faq_answer"] and "Vorstellungsgespräch" in msgs[0]["title"] + text
+    assert msgs[0]["buttons"][0] == {"title": RIGHTS_BUTTON_TITLE, "payload": "/ask_discrimination"}
+    assert msgs[0]["buttons"][-1]["payload"] == "/request_human"
+    # the same message recognised by the safety patterns, or the rights button pressed: the rights answer
+    msgs, _ = run(ActionAnswerDiscrimination(), _safety_net(tracker(text, "ask_discrimination")))
+    assert responses(msgs)[:2] == ["utter_discrimination", "utter_article"]
+    msgs, _ = run(ActionAnswerDiscrimination(), tracker("/ask_discrimination", "ask_discrimination"))
+    assert responses(msgs) == ["utter_discrimination", "utter_article"]
+
+
+@pytest.mark.usefixtures("actions_kb")
+@pytest.mark.parametrize("text", [
+    "mein ausbilder nennt mich nur den ausländer und lässt mich die drecksarbeit machen",
+    "weil ich ein kopftuch trage haben die mich beim vorstellungsgespräch gar nicht ernst genommen",
+    "im vorstellungsgespräch wurde ich gefragt ob ich schwanger werden will, durfte der das fragen?",
+])
+def test_discrimination_that_sounds_like_an_faq_question_keeps_the_rights_answer(text: str) -> None:
+    from actions.topic_actions import ActionAnswerDiscrimination
+
+    msgs, _ = run(ActionAnswerDiscrimination(), tracker(text, "ask_discrimination"))
+    assert responses(msgs)[:2] == ["utter_discrimination", "utter_article"]
 
