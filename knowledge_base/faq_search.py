@@ -163,6 +163,8 @@ class FaqIndex:
         self.keys = keys
         self._age_twins = counterparts(keys, titles) if titles else {}  # "… unter 18" / "… ab 18" (faq_age)
         self._embedder = embedder
+        self._last: tuple[str, Vectors] | None = None
+        self._last_lock = threading.Lock()
         self._articles = _Groups(examples, labels, len(keys))
         self._passages = passages
         self._anchor_rows = {intent: i for i, intent in enumerate(anchor_intents)}
@@ -199,7 +201,16 @@ class FaqIndex:
                    list(anchors), anchor_vectors, anchor_labels, [e.title for e in entries], anchors)
 
     def _query(self, text: str) -> Vectors:
+        """The message's embedding; the last one is kept, so that two questions to the index in one turn (the
+        discrimination answer asks for a specific article, then for a sure one) embed once. Only the last message:
+        no store of users' texts."""
+        with self._last_lock:
+            if self._last is not None and self._last[0] == text:
+                return self._last[1]
         vector: Vectors = self._embedder.query([text])[0].astype(np.float32)
+        vector.setflags(write=False)
+        with self._last_lock:
+            self._last = (text, vector)
         return vector
 
     def _article_scores(self, query: Vectors) -> tuple[Vectors, Vectors]:

