@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import logging
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
-from rasa_sdk import Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
 from sqlalchemy.orm import Session
 
 from actions import render
@@ -20,9 +22,11 @@ from actions.faq_index import (
     BROAD_INTENTS,
     DISCRIMINATION_INTENT,
     EXCLUDED_BY_INTENT,
+    RESPONSE_INTENTS,
     faq_index,
     retrieval_enabled,
 )
+from actions.kb import kb_session
 from core.protocol import SAFETY_NET_KEY
 from knowledge_base import queries
 from knowledge_base.faq_search import DISCRIMINATION_MARGIN, TOPIC_MARGIN, Hit
@@ -164,3 +168,53 @@ class ActionAnswerFallback(KnowledgeAction):
         dispatcher.utter_message(response="utter_default")
         return []
 
+
+
+def faq_instead_of_response(session: Session, tracker: Tracker) -> str | None:
+    """For an intent whose answer is a fixed response (``RESPONSE_INTENTS``): the FAQ article that answers the
+    message when retrieval is sure of it by the stricter fallback score and its examples are clearly closer than the
+    intent's own (``TOPIC_MARGIN``); None: the response."""
+    intent = latest_intent(tracker)
+    text = latest_text(tracker)
+    if intent not in RESPONSE_INTENTS or not text or not retrieval_enabled():
+        return None
+    hit = faq_index(session).specific_article(text, intent, TOPIC_MARGIN)
+    return hit.key if hit is not None and hit.confident_without_intent else None
+
+
+class ResponseUnlessFaq(Action, ABC):
+    """``help`` and ``out_of_scope`` outside a form: their fixed response, unless a sure FAQ article is clearly closer
+    to the message (:func:`faq_instead_of_response`). Should the knowledge base or the index fail, the response —
+    never the technical-problem reply for a message the bot can always answer."""
+
+    response: ClassVar[str]
+
+    @abstractmethod
+    def name(self) -> str: ...  # abstract: the action server registers only the concrete actions
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> list[dict[str, Any]]:
+        try:
+            with kb_session() as session:
+                key = faq_instead_of_response(session, tracker)
+                if key is not None:
+                    return send_faq(session, dispatcher, key)
+        except Exception:
+            log.exception("faq lookup for %s failed", self.name())  # no conversation id or text in logs
+            dispatcher.messages.clear()
+        dispatcher.utter_message(response=self.response)
+        return []
+
+
+class ActionAnswerHelp(ResponseUnlessFaq):
+    response = "utter_help"
+
+    def name(self) -> str:
+        return "action_answer_help"
+
+
+class ActionAnswerOutOfScope(ResponseUnlessFaq):
+    response = "utter_out_of_scope"
+
+    def name(self) -> str:
+        return "action_answer_out_of_scope"

@@ -340,3 +340,50 @@ def test_the_anchors_are_the_training_examples_of_the_anchored_intents_and_never
     assert "crisis" not in ANCHORED_INTENTS  # the crisis help is never replaced by an article
     assert all(len(texts) >= 10 for texts in anchors.values())
     assert not any(text.startswith("[") for texts in anchors.values() for text in texts)  # entity markup removed
+
+
+@pytest.mark.usefixtures("actions_kb")
+@pytest.mark.parametrize(("intent", "text", "key"), [
+    ("help", "wozu gibt es eigentlich die handwerkskammer", "kammer_ihk_hwk"),
+    ("out_of_scope", "wie fang ich mein anschreiben an, sehr geehrte damen und herren ist so öde",
+     "bewerbung_anschreiben"),
+    ("out_of_scope", "ich bin 16 und soll jeden sonntag im supermarkt arbeiten, ist das erlaubt",
+     "rechte_nacht_wochenende_minderjaehrige"),
+])
+def test_a_question_diet_took_for_help_or_out_of_scope_gets_its_article(intent: str, text: str, key: str) -> None:
+    from actions.faq_actions import ActionAnswerHelp, ActionAnswerOutOfScope
+
+    action = ActionAnswerHelp() if intent == "help" else ActionAnswerOutOfScope()
+    msgs, events = run_action(tracker(text, intent=intent), action)
+    assert [m["response"] for m in msgs] == ["utter_faq_answer"]
+    assert slot(events, "faq_key") == key
+
+
+@pytest.mark.usefixtures("actions_kb")
+@pytest.mark.parametrize(("intent", "text"), [
+    ("help", "was kannst du alles"), ("help", "ich komm nicht weiter, was kann ich hier fragen?"),
+    ("out_of_scope", "wie wird das wetter morgen in kassel"),
+    ("out_of_scope", "kannst du mir bei den mathe hausaufgaben helfen"), ("out_of_scope", "erzähl mal nen witz"),
+    ("out_of_scope", ""), ("help", "/help"), ("out_of_scope", "🙂" * 200), ("out_of_scope", "<script>x</script>" * 50),
+])
+def test_help_and_out_of_scope_keep_their_response(intent: str, text: str) -> None:
+    from actions.faq_actions import ActionAnswerHelp, ActionAnswerOutOfScope
+
+    action = ActionAnswerHelp() if intent == "help" else ActionAnswerOutOfScope()
+    msgs, events = run_action(tracker(text, intent=intent), action)
+    assert [m["response"] for m in msgs] == ["utter_help" if intent == "help" else "utter_out_of_scope"]
+    assert events == []
+
+
+def test_help_is_answered_even_when_the_knowledge_base_is_gone(monkeypatch: pytest.MonkeyPatch,
+                                                              tmp_path: Path) -> None:
+    from actions import kb
+    from actions.faq_actions import ActionAnswerHelp
+
+    monkeypatch.setenv("KB_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.sqlite3'}")  # no tables
+    kb.reset()
+    try:
+        msgs, _ = run_action(tracker("wozu gibt es eigentlich die handwerkskammer", intent="help"), ActionAnswerHelp())
+    finally:
+        kb.reset()
+    assert [m["response"] for m in msgs] == ["utter_help"]
