@@ -169,7 +169,6 @@ class ActionAnswerFallback(KnowledgeAction):
         return []
 
 
-
 def faq_instead_of_response(session: Session, tracker: Tracker) -> str | None:
     """For an intent whose answer is a fixed response (``RESPONSE_INTENTS``): the FAQ article that answers the
     message when retrieval is sure of it by the stricter fallback score and its examples are clearly closer than the

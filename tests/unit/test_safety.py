@@ -197,3 +197,17 @@ def test_discrimination_that_sounds_like_an_faq_question_keeps_the_rights_answer
     msgs, _ = run(ActionAnswerDiscrimination(), tracker(text, "ask_discrimination"))
     assert responses(msgs)[:2] == ["utter_discrimination", "utter_article"]
 
+
+
+def test_the_caring_sentence_goes_out_even_without_the_knowledge_base(monkeypatch: pytest.MonkeyPatch,
+                                                                     tmp_path: Path) -> None:
+    from actions import kb
+    from actions.topic_actions import ActionAnswerDiscrimination
+
+    monkeypatch.setenv("KB_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.sqlite3'}")  # no tables
+    kb.reset()
+    try:
+        msgs, _ = run(ActionAnswerDiscrimination(), tracker("Mein Chef sagt, Ausländer raus", "ask_discrimination"))
+    finally:
+        kb.reset()
+    assert responses(msgs) == ["utter_discrimination", "utter_technical_problem"]
