@@ -8,7 +8,7 @@ import logging
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
@@ -182,14 +182,15 @@ def faq_instead_of_response(session: Session, tracker: Tracker) -> str | None:
 
 
 class ResponseUnlessFaq(Action, ABC):
-    """``help`` and ``out_of_scope`` outside a form: their fixed response, unless a sure FAQ article is clearly closer
-    to the message (:func:`faq_instead_of_response`). Should the knowledge base or the index fail, the response —
-    never the technical-problem reply for a message the bot can always answer."""
-
-    response: ClassVar[str]
+    """``help``, ``out_of_scope`` (outside a form) and the introductions: their fixed response, unless a sure FAQ
+    article is clearly closer to the message (:func:`faq_instead_of_response`). Should the knowledge base or the index
+    fail, the response — never the technical-problem reply for a message the bot can always answer."""
 
     @abstractmethod
     def name(self) -> str: ...  # abstract: the action server registers only the concrete actions
+
+    @abstractmethod
+    def response(self, tracker: Tracker) -> str: ...
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: DomainDict) -> list[dict[str, Any]]:
@@ -201,19 +202,32 @@ class ResponseUnlessFaq(Action, ABC):
         except Exception:
             log.exception("faq lookup for %s failed", self.name())  # no conversation id or text in logs
             dispatcher.messages.clear()
-        dispatcher.utter_message(response=self.response)
+        dispatcher.utter_message(response=self.response(tracker))
         return []
 
 
 class ActionAnswerHelp(ResponseUnlessFaq):
-    response = "utter_help"
-
     def name(self) -> str:
         return "action_answer_help"
 
+    def response(self, tracker: Tracker) -> str:
+        return "utter_help"
+
 
 class ActionAnswerOutOfScope(ResponseUnlessFaq):
-    response = "utter_out_of_scope"
-
     def name(self) -> str:
         return "action_answer_out_of_scope"
+
+    def response(self, tracker: Tracker) -> str:
+        return "utter_out_of_scope"
+
+
+class ActionAnswerPersona(ResponseUnlessFaq):
+    """After ``action_set_persona``: the welcome for a parent or a student, or the article a question in the
+    introduction asks for ("bin 31, bin ich zu alt für eine ausbildung?")."""
+
+    def name(self) -> str:
+        return "action_answer_persona"
+
+    def response(self, tracker: Tracker) -> str:
+        return "utter_persona_parent" if tracker.get_slot("persona") == "parent" else "utter_persona_student"

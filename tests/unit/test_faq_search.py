@@ -387,3 +387,34 @@ def test_help_is_answered_even_when_the_knowledge_base_is_gone(monkeypatch: pyte
     finally:
         kb.reset()
     assert [m["response"] for m in msgs] == ["utter_help"]
+
+
+@pytest.mark.usefixtures("actions_kb")
+def test_an_introduction_with_a_question_gets_the_article_and_keeps_the_persona() -> None:
+    from actions.conversation_actions import ActionSetPersona
+    from actions.faq_actions import ActionAnswerPersona
+
+    text = "ich bin vater und frage für meinen sohn, muss ich den ausbildungsvertrag mit unterschreiben wenn er 17 ist?"
+    _, events = run_action(tracker(text, intent="inform_parent"), ActionSetPersona())
+    assert slot(events, "persona") == "parent"  # the rule sets the persona first, whatever follows
+    msgs, events = run_action(tracker(text, intent="inform_parent", persona="parent"), ActionAnswerPersona())
+    assert [m["response"] for m in msgs] == ["utter_faq_answer"]
+    assert slot(events, "faq_key") == "vertrag_minderjaehrige"
+    msgs, _ = run_action(tracker("ich bin 29, ist das zu alt für eine lehre?", intent="inform_student",
+                                 persona="student"), ActionAnswerPersona())
+    assert [m["response"] for m in msgs] == ["utter_faq_answer"]
+
+
+@pytest.mark.usefixtures("actions_kb")
+@pytest.mark.parametrize(("intent", "persona", "text", "response"), [
+    ("inform_parent", "parent", "Ich bin die Mutter von Lea", "utter_persona_parent"),
+    ("inform_parent", "parent", "/inform_parent", "utter_persona_parent"),
+    ("inform_student", "student", "ich bin schüler in der 9. klasse", "utter_persona_student"),
+    ("inform_student", "student", "bin azubi 😎", "utter_persona_student"),
+])
+def test_a_plain_introduction_gets_the_welcome_for_its_persona(intent: str, persona: str, text: str,
+                                                               response: str) -> None:
+    from actions.faq_actions import ActionAnswerPersona
+
+    msgs, events = run_action(tracker(text, intent=intent, persona=persona), ActionAnswerPersona())
+    assert [m["response"] for m in msgs] == [response] and events == []
