@@ -25,12 +25,13 @@ class KnowledgeAction(Action, ABC):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
+        sent = len(dispatcher.messages)  # what the action sent before its answer stays (the discrimination answer)
         try:
             with kb_session() as session:
                 return self.answer(session, dispatcher, tracker)
         except Exception:
             log.exception("action %s failed", self.name())  # no conversation id in logs
-            dispatcher.messages.clear()
+            del dispatcher.messages[sent:]
             dispatcher.utter_message(response="utter_technical_problem")
             return []
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -35,14 +35,22 @@ log = logging.getLogger(__name__)
 HANDOFF_BUTTON = {"title": "Mit einem Menschen sprechen", "payload": "/request_human"}
 
 
+def _closer_article(session: Session, tracker: Tracker, intent: str, margin: float) -> Hit | None:
+    """The best article for the latest message if it is confident and closer than ``intent``'s training examples by
+    ``margin`` (FaqIndex.specific_article); None without text (a button names its topic) or with retrieval off."""
+    text = latest_text(tracker)
+    if not text or not retrieval_enabled():
+        return None
+    return faq_index(session).specific_article(text, intent, margin)
+
+
 def faq_instead(session: Session, tracker: Tracker) -> str | None:
     """The FAQ article that answers the latest message better than the broad answer of its intent, if retrieval
     finds one that is clearly closer than the intent's own training examples (None: answer as the intent says)."""
     intent = latest_intent(tracker)
-    text = latest_text(tracker)
-    if intent not in BROAD_INTENTS or not text or not retrieval_enabled():  # no text: a button names its topic
+    if intent not in BROAD_INTENTS:
         return None
-    hit = faq_index(session).specific_article(text, intent, TOPIC_MARGIN)
+    hit = _closer_article(session, tracker, intent, TOPIC_MARGIN)
     if hit is None or hit.key in EXCLUDED_BY_INTENT.get(intent, ()):
         return None
     return hit.key
@@ -52,11 +60,9 @@ def faq_instead_of_rights(session: Session, tracker: Tracker) -> str | None:
     """For ``ask_discrimination`` that DIET alone chose (not the safety patterns): the FAQ article that answers the
     message when its examples are much closer than the intent's own (``DISCRIMINATION_MARGIN``), e.g. "Was antworte
     ich, wenn im Gespräch nach meinen Schwächen gefragt wird?"; None: the rights answer."""
-    intent = tracker.latest_message.get("intent") or {}
-    text = latest_text(tracker)
-    if intent.get(SAFETY_NET_KEY) or not text or not retrieval_enabled():
+    if (tracker.latest_message.get("intent") or {}).get(SAFETY_NET_KEY):
         return None
-    hit = faq_index(session).specific_article(text, DISCRIMINATION_INTENT, DISCRIMINATION_MARGIN)
+    hit = _closer_article(session, tracker, DISCRIMINATION_INTENT, DISCRIMINATION_MARGIN)
     return hit.key if hit is not None else None
 
 
@@ -174,11 +180,27 @@ def faq_instead_of_response(session: Session, tracker: Tracker) -> str | None:
     message when retrieval is sure of it by the stricter fallback score and its examples are clearly closer than the
     intent's own (``TOPIC_MARGIN``); None: the response."""
     intent = latest_intent(tracker)
-    text = latest_text(tracker)
-    if intent not in RESPONSE_INTENTS or not text or not retrieval_enabled():
+    if intent not in RESPONSE_INTENTS:
         return None
-    hit = faq_index(session).specific_article(text, intent, TOPIC_MARGIN)
+    hit = _closer_article(session, tracker, intent, TOPIC_MARGIN)
     return hit.key if hit is not None and hit.confident_without_intent else None
+
+
+def faq_unless_failing(dispatcher: CollectingDispatcher, tracker: Tracker,
+                       pick: Callable[[Session, Tracker], str | None],
+                       first_buttons: Sequence[dict[str, str]] = ()) -> list[dict[str, Any]] | None:
+    """The article ``pick`` chooses, sent; None when it chooses none or the knowledge base or the index fails (then
+    nothing is sent and the caller gives its own answer, which must not depend on retrieval)."""
+    sent = len(dispatcher.messages)
+    try:
+        with kb_session() as session:
+            key = pick(session, tracker)
+            if key is not None:
+                return send_faq(session, dispatcher, key, first_buttons)
+    except Exception:
+        log.exception("faq retrieval failed")  # no conversation id or text in logs
+        del dispatcher.messages[sent:]
+    return None
 
 
 class ResponseUnlessFaq(Action, ABC):
@@ -194,14 +216,9 @@ class ResponseUnlessFaq(Action, ABC):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: DomainDict) -> list[dict[str, Any]]:
-        try:
-            with kb_session() as session:
-                key = faq_instead_of_response(session, tracker)
-                if key is not None:
-                    return send_faq(session, dispatcher, key)
-        except Exception:
-            log.exception("faq lookup for %s failed", self.name())  # no conversation id or text in logs
-            dispatcher.messages.clear()
+        events = faq_unless_failing(dispatcher, tracker, faq_instead_of_response)
+        if events is not None:
+            return events
         dispatcher.utter_message(response=self.response(tracker))
         return []
 

@@ -33,15 +33,15 @@ BROAD_INTENTS = frozenset({
     "ask_occupation_requirements",
 })
 DISCRIMINATION_INTENT = "ask_discrimination"
-# Intents whose training examples are anchors of the index: the broad intents; discrimination, whose answer an
-# article replaces only when DIET alone (not the safety patterns) chose it and the article is much closer
-# (DISCRIMINATION_MARGIN, actions/faq_actions.py faq_instead_of_rights); and the two below.
 # Intents whose own answer is a fixed response: DIET takes some questions about the training for "help", for "out
 # of scope" or for an introduction ("wofür ist die ihk überhaupt da", "wie fang ich das anschreiben an?? sehr geehrte
 # damen und herren klingt so langweilig", "bin 31, bin ich zu alt für eine ausbildung?"); a sure article clearly
 # closer than the intent's examples answers instead (actions/faq_actions.py ResponseUnlessFaq; an introduction still
 # sets the persona first).
 RESPONSE_INTENTS = frozenset({"help", "out_of_scope", "inform_student", "inform_parent"})
+# Intents whose training examples are anchors of the index: the broad intents; discrimination, whose answer an
+# article replaces only when DIET alone (not the safety patterns) chose it and the article is much closer
+# (DISCRIMINATION_MARGIN, actions/faq_actions.py faq_instead_of_rights); and the fixed-response intents.
 ANCHORED_INTENTS = BROAD_INTENTS | {DISCRIMINATION_INTENT} | RESPONSE_INTENTS
 # Articles retrieval may not pick instead of an intent's own answer. Pay after the training: retrieval hardly tells
 # "in der Ausbildung" from "nach der Ausbildung" ("Wie viel verdient man in der Ausbildung?" got the article about pay

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import re
 from typing import Any
 
@@ -14,16 +13,20 @@ from sqlalchemy.orm import Session
 
 from actions import render
 from actions.base import KnowledgeAction, entity_values, hint_if_unverified, latest_intent, latest_text
-from actions.faq_actions import article_besides_safety, faq_instead, faq_instead_of_rights, send_faq
+from actions.faq_actions import (
+    article_besides_safety,
+    faq_instead,
+    faq_instead_of_rights,
+    faq_unless_failing,
+    send_faq,
+)
 from actions.faq_index import DISCRIMINATION_INTENT
-from actions.kb import alias_index, kb_session
+from actions.kb import alias_index
 from actions.occupation_actions import remembered_occupation
 from knowledge_base import queries
 from knowledge_base.models import Article, Occupation
 from knowledge_base.resolve import find_funding
 from knowledge_base.text import normalize
-
-log = logging.getLogger(__name__)
 
 ARTICLE_BY_INTENT = {
     "ask_parttime": "teilzeitausbildung",
@@ -125,27 +128,15 @@ class ActionAnswerDiscrimination(KnowledgeAction):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
-        """Like every knowledge action, but the caring sentence goes out whatever fails: a failing knowledge base or
-        index costs the article (the technical-problem reply instead), never the sentence; the rule's offer of a
-        human follows either way."""
-        try:
-            with kb_session() as session:
-                specific = faq_instead_of_rights(session, tracker)
-                if specific is not None:
-                    return send_faq(session, dispatcher, specific,
-                                    first_buttons=[render.button(RIGHTS_BUTTON_TITLE, DISCRIMINATION_INTENT)])
-        except Exception:
-            log.exception("action %s: retrieval failed", self.name())  # no conversation id or text in logs
-            dispatcher.messages.clear()
+        """The article instead, or the caring sentence, which goes out whatever fails, and then the knowledge action
+        (a failing knowledge base costs the article: the technical-problem reply after the sentence); the rule's offer
+        of a human follows either way."""
+        rights = render.button(RIGHTS_BUTTON_TITLE, DISCRIMINATION_INTENT)
+        events = faq_unless_failing(dispatcher, tracker, faq_instead_of_rights, [rights])
+        if events is not None:
+            return events
         dispatcher.utter_message(response="utter_discrimination")
-        try:
-            with kb_session() as session:
-                return self.answer(session, dispatcher, tracker)
-        except Exception:
-            log.exception("action %s failed", self.name())
-            del dispatcher.messages[1:]
-            dispatcher.utter_message(response="utter_technical_problem")
-            return []
+        return await super().run(dispatcher, tracker, domain)
 
     def answer(
         self, session: Session, dispatcher: CollectingDispatcher, tracker: Tracker

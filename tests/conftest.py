@@ -62,6 +62,17 @@ def actions_kb(kb_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     kb.reset()
 
 
+@pytest.fixture
+def actions_kb_without_tables(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The action server's knowledge base fails: a database without tables (every query raises)."""
+    from actions import kb
+
+    monkeypatch.setenv("KB_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.sqlite3'}")
+    kb.reset()
+    yield
+    kb.reset()
+
+
 def require_ci_service(name: str, reason: str) -> None:
     """Skip with a visible reason on a machine without the service; under CI the service must be there."""
     if os.environ.get("CI") == "true":

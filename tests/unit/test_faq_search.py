@@ -375,17 +375,11 @@ def test_help_and_out_of_scope_keep_their_response(intent: str, text: str) -> No
     assert events == []
 
 
-def test_help_is_answered_even_when_the_knowledge_base_is_gone(monkeypatch: pytest.MonkeyPatch,
-                                                              tmp_path: Path) -> None:
-    from actions import kb
+@pytest.mark.usefixtures("actions_kb_without_tables")
+def test_help_is_answered_even_when_the_knowledge_base_is_gone() -> None:
     from actions.faq_actions import ActionAnswerHelp
 
-    monkeypatch.setenv("KB_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.sqlite3'}")  # no tables
-    kb.reset()
-    try:
-        msgs, _ = run_action(tracker("wozu gibt es eigentlich die handwerkskammer", intent="help"), ActionAnswerHelp())
-    finally:
-        kb.reset()
+    msgs, _ = run_action(tracker("wozu gibt es eigentlich die handwerkskammer", intent="help"), ActionAnswerHelp())
     assert [m["response"] for m in msgs] == ["utter_help"]
 
 

@@ -100,16 +100,9 @@ def test_crisis_help_comes_with_sourced_numbers_and_the_offer_of_a_human() -> No
     assert events == []
 
 
-def test_without_the_knowledge_base_the_numbers_still_go_out(monkeypatch: pytest.MonkeyPatch,
-                                                             tmp_path: Path) -> None:
-    from actions import kb
-
-    monkeypatch.setenv("KB_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.sqlite3'}")  # no tables
-    kb.reset()
-    try:
-        msgs, _ = run(ActionCrisisHelp(), tracker("ich will nicht mehr leben", "crisis"))
-    finally:
-        kb.reset()
+@pytest.mark.usefixtures("actions_kb_without_tables")
+def test_without_the_knowledge_base_the_numbers_still_go_out() -> None:
+    msgs, _ = run(ActionCrisisHelp(), tracker("ich will nicht mehr leben", "crisis"))
     assert responses(msgs) == ["utter_crisis_intro", "utter_crisis_fallback", "utter_crisis_handoff"]
     assert "utter_technical_problem" not in responses(msgs)
 
@@ -198,16 +191,9 @@ def test_discrimination_that_sounds_like_an_faq_question_keeps_the_rights_answer
     assert responses(msgs)[:2] == ["utter_discrimination", "utter_article"]
 
 
-
-def test_the_caring_sentence_goes_out_even_without_the_knowledge_base(monkeypatch: pytest.MonkeyPatch,
-                                                                     tmp_path: Path) -> None:
-    from actions import kb
+@pytest.mark.usefixtures("actions_kb_without_tables")
+def test_the_caring_sentence_goes_out_even_without_the_knowledge_base() -> None:
     from actions.topic_actions import ActionAnswerDiscrimination
 
-    monkeypatch.setenv("KB_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.sqlite3'}")  # no tables
-    kb.reset()
-    try:
-        msgs, _ = run(ActionAnswerDiscrimination(), tracker("Mein Chef sagt, Ausländer raus", "ask_discrimination"))
-    finally:
-        kb.reset()
+    msgs, _ = run(ActionAnswerDiscrimination(), tracker("Mein Chef sagt, Ausländer raus", "ask_discrimination"))
     assert responses(msgs) == ["utter_discrimination", "utter_technical_problem"]
