@@ -35,22 +35,25 @@ log = logging.getLogger(__name__)
 HANDOFF_BUTTON = {"title": "Mit einem Menschen sprechen", "payload": "/request_human"}
 
 
-def _closer_article(session: Session, tracker: Tracker, intent: str, margin: float) -> Hit | None:
+def _closer_article(session: Session, tracker: Tracker, intent: str, margin: float,
+                    or_closest: bool = False) -> Hit | None:
     """The best article for the latest message if it is confident and closer than ``intent``'s training examples by
-    ``margin`` (FaqIndex.specific_article); None without text (a button names its topic) or with retrieval off."""
+    ``margin`` or, with ``or_closest``, closer than every intent's examples (FaqIndex.specific_article); None without
+    text (a button names its topic) or with retrieval off."""
     text = latest_text(tracker)
     if not text or not retrieval_enabled():
         return None
-    return faq_index(session).specific_article(text, intent, margin)
+    return faq_index(session).specific_article(text, intent, margin, or_closest)
 
 
 def faq_instead(session: Session, tracker: Tracker) -> str | None:
     """The FAQ article that answers the latest message better than the broad answer of its intent, if retrieval
-    finds one that is clearly closer than the intent's own training examples (None: answer as the intent says)."""
+    finds one that is clearly closer than the intent's own training examples, or closer than the examples of every
+    intent (None: answer as the intent says)."""
     intent = latest_intent(tracker)
     if intent not in BROAD_INTENTS:
         return None
-    hit = _closer_article(session, tracker, intent, TOPIC_MARGIN)
+    hit = _closer_article(session, tracker, intent, TOPIC_MARGIN, or_closest=True)
     if hit is None or hit.key in EXCLUDED_BY_INTENT.get(intent, ()):
         return None
     return hit.key

