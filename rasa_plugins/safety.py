@@ -62,7 +62,7 @@ _CRISIS_PATTERNS = [
     r"\b(?:steh|stehe|sitz|sitze)\s(?:\w+\s){0,2}(?:auf|an)\s(?:der|einer|dem|den)\s(?:brucke|dach|gleis\w*|klippe|bahnsteigkante)\b",
     r"\bweg\sfur\simmer\b|\bfur\simmer\s(?:weg|einschlafen|verschwinden)\b",
     r"\babschieds(?:brief|nachricht|video|text)\w*",
-    r"\b(?:uberlegt|geplant|plane|plan)\s(?:\w+\s){0,3}wie\sich\ses\s(?:mache|beende|tue|tu)\b",
+    r"\b(?:uberlegt|geplant|plane|plan)\s(?:\w+\s){0,3}wie\sich\ses\s(?:mache|beende|tu)\b",
     # broader wording (second development set)
     r"\b(?:unalive|kms|kill\smyself|hurt\smyself|end\sit\sall)\b|\bbringt\ssich\sum\b",
     r"\bsich\s(?:\w+\s){0,2}(?:erschiessen|erhangen|aufhangen|vergiften)\b|\bsich\s(?:heute\s)?das\sleben\snimmt\b",
@@ -73,13 +73,13 @@ _CRISIS_PATTERNS = [
     r"\balle\sauf\seinmal\b|\b(?:paracetamol|ibus?|schlaftabletten)\b(?:\s\w+){0,8}\s(?:zu\sviel|aufwacht|aufwach|sterben)\b",
     r"\b(?:ibus|tabletten|pillen)\sgenommen\b(?:\s\w+){0,5}\saufwach",
     r"\bsammel\w*\s(?:\w+\s){0,3}tabletten\b|\bverschenkt\s(?:\w+\s){0,3}sachen\b",
-    r"\bschneide\s(?:mich|mir)\b|\b(?:wieder|absichtlich|selber|selbst)\s(?:\w+\s)?geschnitten\b|\bhab\s(?:wieder\s)?geschnitten\b|"
+    r"\bschneide\smich\b|\bschneide\smir\s(?:\w+\s)?(?:in\s)?(?:die\s|den\s|meine?n?\s)?(?:arme?|haut|beine?|handgelenke?|pulsadern?)\b|\b(?:wieder|absichtlich|selber|selbst)\s(?:\w+\s)?geschnitten\b|\bhab\s(?:wieder\s)?geschnitten\b|"
     r"\bklinge\b|\bschnittwunden|\bfrischen\sschnitten|"
     r"\brasierklingen|\bnarben\b",
     r"\bverletz\w*\s(?:mich|sich)\sselbst\b|\bmir\s(?:\w+\s){0,3}(?:wehgetan|weh\sgetan)\b|\bsv\sdruck\b|\bruckfall\b",
-    r"\b(?:mich|mir|sich)\s(?:\w+\s){0,3}(?:verbrenne|verbrannt|aufkratzen|aufgekratzt|blutig)\b|\bbis\ses\sblutet\b",
+    r"\b(?:mich|mir|sich)\s(?:(?!an\b|am\b|beim\b|bei\b)\w+\s){0,3}(?:verbrenne|verbrannt|aufkratzen|aufgekratzt|blutig)\b|\bverbrenn\w*\s(?:ich\s)?(?:mich|mir)\s(?:\w+\s){0,3}(?:zigarett\w*|feuerzeug|kerze\w*|bugeleisen)\b|\bbis\ses\sblutet\b",
     r"\bbis\s(?:die\s)?(?:knochel|haut)\s(?:aufplatz|blut)\w*|\bbis\ses\s(?:in\smeinem\skopf\s)?ruhig\swird\b",
-    r"\b(?:gibt|gibts)\s(?:es\s)?(?:schlage|prugel|haue)\b|\b(?:schlage|prugel)\b",
+    r"\b(?:gibt|gibts)\s(?:es\s)?(?:schlage|prugel|hau)\b|\b(?:schlage|prugel)\b",
     r"\b(?:schliess\w*|sperr\w*)\s(?:mich|uns|sie)\s(?:\w+\s){0,5}ein\b|\beingeschlossen\b|\beingesperrt\b|\bgefesselt\b",
     r"\b(?:hits|hit|kicked|kicks|beats|touches|touched|abuses)\sme\b|\bblackmail\w*",
     r"\b(?:messer|hammer|waffe|pistole)\s(?:\w+\s){0,2}bedroht\b|\babstechen\b|\bsticht\s\w+\sab\b|\bgedroht\s(?:mich|mir)\b",
@@ -89,7 +89,7 @@ _CRISIS_PATTERNS = [
     r"\bmit\s(?:ihm|ihr|dem\schef)\s(?:schlafe|schlafen)\b|\bnudes?\b|\bpenis\b|\bvideos?\svon\smir\b|\bohne\st\s?shirt\b",
     r"\bheimlich\sgefilmt\b|\bversteckte\skamera\b|\bans\sbein\sgefasst\b|\bgekusst\sobwohl\b|\bgezwungen\b|\bins\sgetrank\b",
     r"\bsachen\smit\smir\b|\bkommt\snachts\sin\smein\szimmer\b|\bniemandem\ssagen\sdarf\b|\bunter\sden\srock\b",
-    r"\bwo\sich\s(?:heute?\s)?(?:schlafen|pennen|hin)\s(?:soll|kann)\b|\b(?:bin|sind)\s(?:von\szuhause\s)?abgehauen\b",
+    r"\bwo\sich\s(?:heute?\s)?(?:schlafen|pennen|hin)\s(?:soll|kann)\b|\b(?:bin|sind)\s(?:von\szuhause\s)?abgehaun\b",
     r"\bhau\sheute\snacht\sab\b|\bbreakdown\b|\bcant\sbreathe\b|\bhor\s(?:\w+\s){0,3}stimmen\b|\bbreche\s(?:\w+\s){0,2}zusammen\b",
     r"\bnach\sjedem\sessen\b|\bnicht\smehr\skonnen\b|\bkeine\swohnung\smehr\b",
     # self-harm
@@ -98,7 +98,7 @@ _CRISIS_PATTERNS = [
     r"\b(?:ritz|ritze|ritzen|ritzt|ritzte)\s(?:\w+\s){0,4}(?:mich|mir|sich|wieder|arme?|haut|beine?)\b|\bselbstverletz|\bsvv\b",
     rf"\b{ME}\s(?:selbst\s)?(?:etwas|was|wat|wieder\swas)\san(?:zu)?tun\b",
     rf"\b{ME}\s(?:selbst\s)?(?:weh\s?(?:zu\s)?tun|wehtun|verletzen|schneiden|verbrennen)\b",
-    r"\b(?:tu|tue)\s(?:ich\s)?mir\s(?:selbst\s|selber\s|wieder\s)?weh\b",
+    r"\btu\s(?:ich\s)?mir\s(?:selbst\s|selber\s|wieder\s)?weh\b",
     r"\b(?:arme?|pulsadern?|handgelenke?)\s(?:\w+\s)?(?:aufschneiden|aufgeschnitten|ritzen|geschnitten)",
     # acute distress
     rf"\b{I}\s(?:will|kann|mag|schaff|schaffs|pack|packs)\s(?:das\s|es\s|alles\s)?{DEGREE}{NOT}\s(?:mehr|mer){CLAUSE_END}",
@@ -109,7 +109,7 @@ _CRISIS_PATTERNS = [
     # violence at home or at work
     rf"\b(?:schlagt|schlug|schlagen|verprugelt|prugelt|tritt|trat|wurgt|wurgte|ohrfeigt|schubst|boxt|haut)\s{ME}\b(?!\s(?:\w+\s)?um\b)",
     rf"\b{ME}\s(?:\w+\s){{0,7}}(?:geschlag(?:e)?n|verprugelt|misshandelt|getreten|gewurgt|eingesperrt|angegriffen|geohrfeigt|geschubst|gestossen|geschuttelt|festgehalten|gesperrt)\b",
-    r"\b(?:mir|ihr|ihm)\s(?:\w+\s)?eine\s(?:geknallt|gescheuert|gehauen|runtergehauen|verpasst|reingehauen)\b",
+    r"\b(?:mir|ihr|ihm)\s(?:\w+\s)?eine\s(?:geknallt|gescheurt|gehaun|runtergehaun|verpasst|reingehaun)\b",
     r"\bbringt\s(?:mich|dich|sie)\sum\s(?:\|\s)?wenn\b",
     rf"\b{I}\s(?:werde|wurde|werd|wurd|bin)\s(?:\w+\s){{0,3}}(?:geschlagen|verprugelt|misshandelt|getreten|eingesperrt|bedroht|angegriffen)\b",
     r"\b(?:schlagt|schlagen|verprugelt|misshandelt)\s(?:\w+\s){0,2}(?:meine?|meinen|uns)\s(?:freundin|schwester|bruder|mutter|mama|kinder|sohn|tochter)\b",
@@ -125,7 +125,7 @@ _CRISIS_PATTERNS = [
     r"\bgegen\s(?:meinen|ihren|seinen)\swillen\b|\bzwingt\s(?:mich|sie|ihn)\s(?:zu|zum)\s(?:sachen|dingen|sex)",
     r"\bnachts\s(?:\w+\s){0,3}(?:nicht|nie)\sin\sruhe\b|\b(?:nicht|nie)\sin\sruhe\s(?:\w+\s){0,2}nachts\b",
     r"\bwenn\s(?:ich|sie)\snicht\smit\s(?:ihm|ihr)\s(?:ausgehe|ausgeht|schlafe|schlaft|ins\sbett)",
-    r"\bsexuel\w*\s(?:ubergriff|missbrauch|gewalt|bedrang|notig)",
+    r"\bsexul\w*\s(?:ubergriff|missbrauch|gewalt|bedrang|notig)",
     r"\b(?:ubergriffig|missbraucht|missbrauch|vergewaltig\w*|nacktbild\w*|nacktfoto\w*)\b",
     r"\banzugliche?\w*\s(?:spruche|kommentare|bemerkungen|nachrichten|fotos|bilder)",
     # wider wording, from the third development set (tests/nlu/dev3/safety_dev3.yml)
@@ -143,12 +143,12 @@ _CRISIS_PATTERNS = [
     r"\babfuhrmittel\b|\bkalorie\w*\s(?:\w+\s){0,4}hasse\smich\b|\bperiode\s(?:ist\s)?(?:schon\s)?weg\b",
     r"\b(?:ess|esse|iss|isst)\s(?:\w+\s){0,4}nichts\smehr\b|\bgibt\smir\s(?:\w+\s){0,3}nichts\szu\sessen\b",
     r"\b(?:mich|sie)\s(?:\w+\s){0,5}verheiraten\b|\bsoll\s(?:einen|eine|den|die)\s(?:\w+\s){0,2}heiraten\b",
-    r"\b(?:zuhause|zu\shause|daheim)\s(?:\w+\s){0,4}geschlagen\b|\bblaue[nr]?\sflecken?\b(?:\s\w+){0,4}\s(?:vater|papa|mutter|mama|stiefvater|freund|mann|chef|ausbilder|meister|bruder|eltern)\b",
+    r"\b(?:zuhause|zu\shause|daheim)\s(?:\w+\s){0,4}geschlagen\b|\bblau[nr]?\sflecken?\b(?:\s\w+){0,4}\s(?:vater|papa|mutter|mama|stiefvater|freund|mann|chef|ausbilder|meister|bruder|eltern)\b",
     r"\bvon\s(?:ihrem|seinem|ihrer|seiner|meinem|meiner|dem|der|den)\s\w+\s(?:\w+\s)?(?:geschlagen|verprugelt|misshandelt|missbraucht|angefasst|begrapscht|getreten|gewurgt)\b",
     r"\bvom\s\w+\s(?:\w+\s){0,2}(?:geschlagen|verprugelt|misshandelt|missbraucht|angefasst|begrapscht|getreten|gewurgt)\b",
     r"\b(?:sie|er|ich|wir|mama|mutter)\s(?:\w+\s)?geschlagen\s(?:wird|werde|wurde)\b|\bgeschlagen\shat\s(?:er|sie)\smich\b",
     rf"\b(?:werde|werd|wurde|wurd)\s{I}\s(?:\w+\s){{0,4}}(?:geschlagen|verprugelt|misshandelt|getreten|eingesperrt|bedroht|angegriffen)\b",
-    r"\bmit\sabsicht\s(?:\w+\s){0,6}(?:gehauen|geschlagen|getreten|geschubst|verletzt)\b|\bnach\smir\s(?:geworfen|geschlagen|getreten)\b",
+    r"\bmit\sabsicht\s(?:\w+\s){0,6}(?:gehaun|geschlagen|getreten|geschubst|verletzt)\b|\bnach\smir\s(?:geworfen|geschlagen|getreten)\b",
     r"\b(?:am|beim)\s(?:kragen|hals|arm|nacken)\s(?:\w+\s)?gepackt\b|\bgegen\s(?:den|die|das)\s\w+\s(?:gedruckt|geschubst|gestossen|geknallt)\b",
     rf"\bschlagt\s(?:er|sie|der\s\w+|die\s\w+)\s{ME}\b|\bhandgreiflich\w*|\w*geschubst\b|\bin\sdie\secke\sgedrangt\b",
     r"\bmit\s(?:dem|einem|der|einer)\s(?:messer|hammer|schraubenschlussel|werkzeug|schere|cutter|stock|gurtel|waffe|pistole|flasche)\s(?:\w+\s)?(?:bedroht|geschlagen|gedroht|verletzt|angegriffen)\b",
@@ -162,6 +162,29 @@ _CRISIS_PATTERNS = [
     r"\b(?:will|wollte|mochte)\ssich\s(?:\w+\s)?privat\s(?:mit\smir\s)?treffen\b|\bwas\s(?:er|sie)\smit\smir\s(?:\w+\s)?machen\s(?:will|wurde|mochte)\b",
     r"\brum(?:gemacht|gefummelt|gefasst)\b|\blauft\smir\s(?:\w+\s){0,3}nach\b|\berpress\w*\s(?:mich|sie|uns)\b|\b(?:mich|sie)\s(?:\w+\s){0,3}erpresst\b",
     r"\bko\stropfen|\bkotropfen|\bzum\ssex\b|\bsex\s(?:\w+\s){0,2}(?:gezwungen|zwingt)\b",
+    # wider wording, from development set 5 (tests/nlu/dev5/safety_dev5.yml)
+    r"\bsich\s(?:\w+\s){0,3}(?:umbringt|umgebracht)\b|\bweiter\s?zu\s?leben\b|\bweiterleben\b",
+    r"\b(?:werf|werfe|schmeiss|schmeisse|leg|lege)\s(?:mich|mi)\s(?:\w+\s){0,2}vor\s(?:den|die|einen|nen|ne|das)\s(?:zug|(?:u\s|s\s)?bahn|auto|lkw|laster|bus)\b",
+    rf"\b(?:will|mochte|mag|mocht|wurd|wurde|werde)\s(?:\w+\s){{2,3}}{NOT}\smehr\s(?:leben|aufwachen|da\ssein|existieren)\b",
+    rf"\b(?:hoffe|hoff|wunsch\w*|will)\s(?:\w+\s){{0,3}}wach\w*\s(?:\w+\s){{0,2}}{NOT}\s(?:mehr|wieder)\sauf\b",
+    r"\bwenn\w*\s(?:\w+\s){0,3}(?:zu\sviel|zu\sschlimm|nicht\smehr|schlimm)\s(?:\w+\s){0,3}schneid\w*\s(?:ich\s)?mich\b|\b(?:i\scut|cut\smyself|cutting\smyself)\b",
+    r"\b(?:damit|um)\s(?:ich\s)?(?:\w+\s){0,3}(?:was|etwas)\s(?:anderes\s)?(?:fuhl|fuhle|spur|spure|zu\sfuhlen|zu\sspuren)\b",
+    r"\bgegen\sdie\swand\s(?:\w+\s){0,3}bis\b|\bbestraf\w*\s(?:ich\s)?(?:mich|mir)\b",
+    r"\babsichtlich\s(?:\w+\s){0,6}(?:eingeklemmt|verbrannt|verbruht|verletzt|gebrochen|geschlagen|gestossen|kotz\w*|erbrech\w*)\b"
+    r"|\b(?:verbrannt|verletzt|geschnitten|eingeklemmt|verbruht)\s(?:\|\s)?(?:\w+\s){0,2}nicht\saus\sversehen\b",
+    r"\bverletz\w*\s(?:ich\s)?(?:mich|sich)\s(?:wieder\s|immer\s|oft\s)?selbst\b|\b(?:kotz|kotze)\s(?:\w+\s){0,4}absichtlich\b",
+    r"\b(?:vom|mit\sdem)\sgurtel\b|\b(?:messer|klinge|waffe|pistole)\s(?:\w+\s){0,3}(?:an\sden\shals|vors\sgesicht|vor\sdas\sgesicht|an\sden\skopf|an\sdie\skehle)\b",
+    r"\b(?:wirft|werfen|schmeisst|schmeissen)\s(?:\w+\s){0,3}nach\smir\b|\bhaut\s(?:er|sie)\s(?:uns|mich)\b(?!\s(?:\w+\s)?um\b)",
+    r"\b(?:hat|haben)\s(?:mir|ihr|ihm)\s(?:(?!beim\b|aus\b|versehentlich\b)\w+\s){0,3}(?:die\snase|den\sarm|den\skiefer|die\srippen?|den\sfinger|die\shand|einen\szahn|zahne)\s(?:gebrochen|ausgeschlagen|angebrochen)\b",
+    r"\bgeohrfeigt\b|\bvom\s(?:gerust|dach)\s(?:zu\s)?(?:schubsen|stossen|werfen)\b|\bpackt\s(?:mich|sie|ihn)\s(?:am|an\sden|beim)\s(?:nacken|hals|kragen|haaren)\b",
+    r"\bbricht\s(?:mir|dir|ihr|ihm)\s(?:\w+\s){0,2}(?:finger|knochen|beine?|arme?|nase|genick)\b",
+    r"\b(?:zur|als)\sstrafe\b(?:\s\w+){0,8}\sohne\s(?:sicherung|schutz\w*|handschuhe|helm)\b|\bohne\s(?:sicherung|schutz\w*|handschuhe|helm)\b(?:\s\w+){0,8}\s(?:zur|als)\sstrafe\b",
+    r"\b(?:fotos|bilder|videos)\svon\smir\s(?:\w+\s){0,4}(?:umkleide|dusche|toilette|klo)\b|\bwill\s(?:\w+\s){0,2}(?:bilder|fotos)\svon\s(?:ihr|mir|ihm)\b|\bdick\s?pics?\b",
+    r"\b(?:greift|grapscht|fasst|langt)\s(?:mir|ihr)\s(?:\w+\s){0,3}an\s(?:die|den|meine?n?|ihre?n?)\s(?:brust|busen|po|hintern|arsch|oberschenkel|schritt)\b",
+    r"\bdruckt\ssich\s(?:\w+\s){0,2}an\s(?:mich|sie)\b|\b(?:keeps\s)?touching\sme\b",
+    r"\b(?:zuhause|zu\shause|daheim)\s(?:ist\s)?(?:es\s)?(?:\w+\s)?nicht\s(?:mehr\s)?sicher\b|\btrau\w*\s(?:mich\s)?(?:\w+\s)?nicht\s(?:nach\shause|heim)\b(?!\s(?:\w+\s)?zu\s)",
+    r"\bvor\sdie\stur\sgesetzt\b|\b(?:pack|packe)\s(?:\w+\s){0,3}(?:tasche|sachen|rucksack)\s(?:\w+\s){0,2}(?:hau|haue)\sab\b",
+    r"\blauft\smir\s(?:\w+\s){0,5}hinterher\b|\bdie\snacht\s(?:\w+\s)?(?:uberstehen|uberleben|uberstehe|uberlebe)\b",
 ]
 
 _DISCRIMINATION_PATTERNS = [
@@ -170,8 +193,9 @@ _DISCRIMINATION_PATTERNS = [
     r"\b(?:kanake|kanaken|scheiss\sauslander|auslander\sraus|nigger|n\swort)\b|\bhitler|\bnazi\w*",
     r"\btypisch\s(?:muslim|turk|auslander|frau|madchen|jude|araber|pole|polin|rumane|rumanin|schwarz)\w*",
     r"\b(?:als|wie\sein)\s(?:frau|madchen)\s(?:\w+\s){0,3}(?:nicht|nich|kein\w*)\s(?:genommen|eingestellt|gewollt|ernst\sgenommen)",
-    r"\b(?:nur|keine)\s(?:deutsche|manner|jungs|frauen)\s(?:\w+\s){0,2}(?:genommen|eingestellt|gesucht|gewollt|einstell\w*|nimmt|nehmen)\b",
+    r"\b(?:nur|keine)\s(?:deutsche|manner|jungs|fraun)\s(?:\w+\s){0,2}(?:genommen|eingestellt|gesucht|gewollt|einstell\w*|nimmt|nehmen)\b",
     r"\bdeadname|\bmisgender\w*",
+    r"\b(?:schwuchtel\w*|mannsweib\w*|affengerausch\w*|schlitzaug\w*|zigeuner\w*|kopftuchmadchen)\b",
 ]
 
 # A ground (origin, religion, gender …) alone is no complaint ("wegen meiner Behinderung in Teilzeit?", "Darf ich
@@ -179,23 +203,25 @@ _DISCRIMINATION_PATTERNS = [
 _GROUND = re.compile(
     r"\b(?:herkunft|hautfarbe|religion|glauben|nachnamen?|akzent|behinderung|behindert\w*|rollstuhl|gehorlos|blind|"
     r"epilepsie|diabetes|chronisch|geschlecht|sexualitat|nationalitat|migrationshintergrund|islam|muslim\w*|"
-    r"judisch\w*|jude|juden|christ\w*|schwul\w*|lesbisch\w*|trans|transgender|nicht\sbinar|queer|hijab|turban|"
+    r"judisch\w*|jude|juden|christ\w*|schwul\w*|lesbisch\w*|trans|transgender|nicht\sbinar|quer|hijab|turban|"
     r"kopftuch\w*|kippa|schwanger\w*|kinder\swill|kinderwunsch|frau\w*|madchen|junge|mannlich\w*|weiblich\w*|"
     r"zu\salt|junger\w*|zwischen\s1\d\sund\s\d\d|auslander\w*|deutsch\w*\snamen|turkisch\w*|arabisch\w*|"
     r"muttersprachler|schwarz\w*|roma|sinti|fluchtling\w*|geflucht\w*|rumanien|polen|syrien|afghanistan|"
     r"typisch|religios\w*|beten|freund\soder\seine\sfreundin|afrikaner\w*|turken|turke|russ\w*|pole|polin|araber\w*|"
     r"richtig\sdeutsch|deutsch\skann|geboren|staatsangehorigkeit|fasten|ramadan|kreuz|gebet\w*|homo\w*|gay|"
     r"rollstuhlfahrer\w*|autis\w*|adhs|depression\w*|ubergewicht\w*|dick\w*|tattoo\w*|heimkind\w*|kinderheim|"
-    r"afro|lesbe|lesben|bi\sbin|bisexuell\w*|legasthen\w*|dyskalkul\w*|\w+behinderung|psychisch\w*\serkrank\w*|"
+    r"afro|lesbe|lesben|bi\sbin|bisexul\w*|legasthen\w*|dyskalkul\w*|\w+behinderung|psychisch\w*\serkrank\w*|"
     r"auslandisch\w*|weil\sich\saus\s(?:\w+\s){1,2}komme|"
-    r"alleinerziehend\w*|hartz|burgergeld|dialekt|frauenberuf|mannerberuf|kita|pflege\w*|schwarze\w*|hautfarbe)\b")
+    r"alleinerziehend\w*|hartz|burgergeld|dialekt|fraunberuf|mannerberuf|kita|pflege\w*|schwarze\w*|hautfarbe|"
+    r"aussehen|bart|davidstern|kind\serwart\w*|in\smeinem\salter|nur\sunter\s\d\d|stottern|schwerhorig\w*|"
+    r"hauptschul\w*|aus\sdem\sheim|im\sheim)\b")
 _TREATMENT = re.compile(
     r"\b(?:abgelehnt|ablehnen|absage\w*|benachteilig\w*|beleidig\w*|nicht\sgenommen|nicht\seingestellt|gemobbt|"
     r"mobb\w*|ausgelacht|lachen|lacht|behandel\w*|ungerecht|angemacht|beschimpf\w*|fertig\s?gemacht|ausgegrenzt|"
     r"runtergemacht|lustig\sgemacht|nicht\sernst|keine\schance|rausgeworfen|rausgeschmissen|gekundigt|kundigen|"
     r"abgewiesen|ausgeschlossen|diskrimin\w*|spruche|witze|nicht\sgewollt|nicht\sakzeptiert|nennt\smich|"
     r"nennen\smich|gehoren\snicht|konnen\skein\w*|geht\snicht|nicht\sim\s\w+\sarbeiten|darf\s(?:\w+\s){0,4}"
-    r"(?:fragen|ablehnen|absagen|nicht)|weniger\s(?:\w+\s){0,3}als|nur\s(?:deutsche|manner|jungs|frauen)|"
+    r"(?:fragen|ablehnen|absagen|nicht)|weniger\s(?:\w+\s){0,3}als|nur\s(?:deutsche|manner|jungs|fraun)|"
     r"suche\w*\sjemand|wollen\s(?:\w+\s){0,3}nicht|ist\snichts\sfur|dreckigsten|klau\w*|wie\sluft|"
     r"alten\snamen|nicht\sso\szeigen|stellenanzeige|in\sder\sanzeige|im\s(?:vorstellungs)?gesprach\s(?:\w+\s){0,3}gefragt|"
     r"(?:haben|hat|wurde|wurden)\s(?:\w+\s){0,3}(?:gesagt|gefragt)|\w*witze|\w*spruche|nimmt\skeine?|nehmen\skeine?|"
@@ -203,7 +229,10 @@ _TREATMENT = re.compile(
     r"bekomm\w*\s(?:\w+\s){0,2}weniger|verdien\w*\sweniger|anders\sals|keine\sausbildung\sfur|nicht\sgeeignet|"
     r"beschwer\w*|ablehnung|gemieden|schikan\w*|verspott\w*|nachgemacht|imitier\w*|ignorier\w*|"
     r"unprofessionell|will\s(?:er|sie|der|die|man|keiner)\s(?:\w+\s){0,2}nicht|zu\s(?:kompliziert|aufwendig|riskant)|"
-    r"nicht\s(?:\w+\s)?zulassen|krieg\w*\s(?:\w+\s){0,2}weniger|(?:sagen|sagt|meinen|meint)\s(?:\w+\s){0,3}(?:dumm|faul|behindert))")
+    r"nicht\s(?:\w+\s)?zulassen|krieg\w*\s(?:\w+\s){0,2}weniger|(?:sagen|sagt|meinen|meint)\s(?:\w+\s){0,3}(?:dumm|faul|behindert)|"
+    r"aussortiert|nicht\subernommen|nicht\sbehalten|passen\s(?:\w+\s)?nicht\szu|nicht\sflexibel|zu\sgrosses\srisiko|"
+    r"(?:mir|uns|ihr|ihm)\s(?:\w+\s){0,3}verbiet\w*|verbiet\w*\s(?:mir|uns|ihr|ihm)|lohne?\w*\s(?:sich\s)?(?:das\s)?nicht|redet\skeiner|nicht\sangehort|weigert\ssich|"
+    r"macht\s(?:sich\s)?(?:\w+\s){0,2}lustig|aff\w*\s(?:mich\s)?nach)")
 
 # Soft signs of distress: one alone is an ordinary complaint ("alles zu viel mit der Berufsschule"), two together
 # ask for the crisis help.

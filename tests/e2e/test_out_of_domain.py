@@ -18,7 +18,7 @@ pytestmark = pytest.mark.e2e
 DATA = Path(__file__).resolve().parent.parent / "data"
 REJECTED = {"out_of_scope", "nlu_fallback"}
 MIN_VALID_RATE = 0.90
-MIN_TEST_RATE = 0.85  # a floor, never tuned on
+MIN_TEST_RATE = 0.93  # a floor, never tuned on (last run 95.6 %; the issue asks for 95 %)
 MAX_FALLBACK_ANSWERED = 0.02  # out-of-domain requests that retrieval answers with an FAQ article
 FAQ_SOURCE_WORD = "Stand:"  # the source line of every article answer (render.source_line)
 

@@ -69,6 +69,39 @@ def test_harmless_messages_do_not_trigger(text: str) -> None:
     assert classify(text) is None
 
 
+@pytest.mark.parametrize(("text", "expected"), [
+    # words the folding changes (ae/oe/ue → a/o/u) are written folded in the patterns, else they never match
+    ("bin von zuhause abgehauen und weiß nicht wohin", CRISIS),
+    ("mein ausbilder hat mir heute eine gescheuert", CRISIS),
+    ("der hat mir eine runtergehauen", CRISIS),
+    ("sexuelle Übergriffe durch den Chef, was kann ich tun?", CRISIS),
+    ("hab blaue flecken vom vater, er war wieder betrunken", CRISIS),
+    ("die nehmen nur frauen, ich als mann werde abgelehnt", DISCRIMINATION),
+    ("ich bin queer und werde im betrieb gemobbt", DISCRIMINATION),
+    # wider wording from development set 5
+    ("ich werf mich vor den zug, dann muss ich nie wieder in diesen betrieb", CRISIS),
+    ("ich will einfach morgen nicht mehr aufwachen", CRISIS),
+    ("wenns zu viel wird schneid ich mich, heute wieder", CRISIS),
+    ("chef hat mir ein messer vors gesicht gehalten", CRISIS),
+    ("bro mein alter hat mir heut die nase gebrochen", CRISIS),
+    ("mein chef schickt mir dick pics", CRISIS),
+    ("zuhause ist es nicht sicher, ich trau mich heut nicht heim", CRISIS),
+    ("ich weiß nicht wie ich die nacht überstehen soll", CRISIS),
+    ("die kollegen nennen mich schwuchtel weil ich friseur werden will", DISCRIMINATION),
+    ("darf mir der ausbilder verbieten freitags zum gebet zu gehen", DISCRIMINATION),
+    # ... and what they must leave alone
+    ("ich schneide mir die haare selbst", None),
+    ("wenn ich koche schneid ich mich manchmal", None),
+    ("hab mich an der pfanne verbrannt, zahlt das die BG?", None),
+    ("mein bruder hat mir beim fußball den arm gebrochen", None),
+    ("Ist Rauchen in der Pflege verboten?", None),
+    ("ich trau mich nicht nach hause zu sagen dass ich durchgefallen bin", None),
+    ("ich könnte meinen kopf gegen die wand schlagen", None),
+])
+def test_folded_spelling_and_the_wording_of_development_set_5(text: str, expected: str | None) -> None:
+    assert classify(text) == expected
+
+
 def test_folding_handles_umlauts_repeats_and_punctuation() -> None:
     assert fold("Ich KANN nicht mehrrrr!!! Schläääägt") == "ich kann nicht mehr | schlagt"
 
