@@ -24,7 +24,7 @@ MODEL := models/bot.tar.gz
 LOOKUP := nlu_data/lookup_occupation.yml
 FAQ_INDEX := var/faq-index/.stamp
 TRAIN_INPUTS := bot/config.yml $(sort $(wildcard bot/domain/*.yml bot/data/*.yml nlu_data/*.yml) $(LOOKUP))
-CONTENT := $(wildcard knowledge_base/content/*) $(wildcard knowledge_base/*.py core/*.py migrations/versions/*.py)
+CONTENT := $(wildcard knowledge_base/content/* knowledge_base/content/*/*) $(wildcard knowledge_base/*.py core/*.py migrations/versions/*.py)
 
 .PHONY: help deps run run-prod test chaos bench shell validate train kb lookups faq-index clean check-python browser nginx
 
