@@ -6,9 +6,9 @@ computed once and cached in a file keyed by a hash of the texts, so a restart or
 The example questions are retrieval data only: DIET does not learn them as an intent (measured in docs/nlu.md: a
 big ``ask_faq`` intent drew out-of-domain requests and the old topics' messages to itself). The dialogue asks
 retrieval when DIET did not understand a message (``action_answer_fallback``), for ``ask_faq``, and when DIET gave
-the message to a broad topic intent: then the index also holds that intent's training examples ("anchors"), and an
-article answers instead only when it is clearly closer to the message than the intent's own examples
-(:meth:`FaqIndex.specific_article`)."""
+the message to a broad topic intent: the index also holds the training examples of every intent ("anchors"), and an
+article answers instead only when it is clearly closer to the message than the intent's own examples, or closer than
+the examples of every intent (:meth:`FaqIndex.specific_article`)."""
 
 from __future__ import annotations
 
@@ -159,7 +159,7 @@ def _grouped(groups: Sequence[Sequence[str]]) -> tuple[list[str], npt.NDArray[np
 
 class FaqIndex:
     """The embedded examples (title + example questions) and answer passages of the FAQ articles, and the training
-    examples of the broad topic intents (anchors)."""
+    examples of the intents (anchors)."""
 
     def __init__(self, keys: list[str], examples: Vectors, labels: npt.NDArray[np.int64], passages: Vectors,
                  embedder: Embedder, anchor_intents: Sequence[str] = (), anchor_examples: Vectors | None = None,

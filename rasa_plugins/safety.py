@@ -11,8 +11,9 @@ How the patterns are written: on a folded text (lower case, ä/ae → a, ö/oe �
 three or more times once, punctuation → `` | `` so that a pattern can require the end of a clause). They are
 linear (no nested quantifiers; input cut at ``MAX_CHARS``). They aim at first-person or reported harm
 ("er schlägt mich", "meine Freundin wird angefasst") and avoid idioms ("das bringt mich um", "ich könnte ihn
-töten", "die Prüfung lief schlecht"). They were written from ``tests/nlu/dev/`` and the authors' own examples;
-the held-out sets in ``tests/nlu/heldout/`` only measure them.
+töten", "die Prüfung lief schlecht"). They were written from the development sets (``tests/nlu/dev*/``) and the
+authors' own examples; the held-out sets in ``tests/nlu/heldout*/`` only measure them. Words are written as the
+folding leaves them ("abgehaun", "gescheurt", "sexul", "fraun", "quer"): a pattern with "abgehauen" never matches.
 
 Standard library only: runs inside the Rasa server (Python 3.10) and is tested from the application side.
 """
