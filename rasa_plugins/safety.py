@@ -214,8 +214,7 @@ _GROUND = re.compile(
     r"afro|lesbe|lesben|bi\sbin|bisexul\w*|legasthen\w*|dyskalkul\w*|\w+behinderung|psychisch\w*\serkrank\w*|"
     r"auslandisch\w*|weil\sich\saus\s(?:\w+\s){1,2}komme|"
     r"alleinerziehend\w*|hartz|burgergeld|dialekt|fraunberuf|mannerberuf|kita|pflege\w*|schwarze\w*|hautfarbe|"
-    r"aussehen|bart|davidstern|kind\serwart\w*|in\smeinem\salter|nur\sunter\s\d\d|stottern|schwerhorig\w*|"
-    r"hauptschul\w*|aus\sdem\sheim|im\sheim)\b")
+    r"davidstern|kind\serwart\w*|nur\sunter\s\d\d|stottern|schwerhorig\w*)\b")
 _TREATMENT = re.compile(
     r"\b(?:abgelehnt|ablehnen|absage\w*|benachteilig\w*|beleidig\w*|nicht\sgenommen|nicht\seingestellt|gemobbt|"
     r"mobb\w*|ausgelacht|lachen|lacht|behandel\w*|ungerecht|angemacht|beschimpf\w*|fertig\s?gemacht|ausgegrenzt|"
