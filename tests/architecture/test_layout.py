@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import re
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -99,3 +100,14 @@ def test_the_rasa_side_loads_in_rasas_environment_without_the_application() -> N
     loaded = ast.literal_eval(done.stdout.strip().splitlines()[-1])
     assert {m.split(".")[0] for m in loaded} == {"core", "rasa_plugins"}
     assert [m for m in loaded if m.startswith("core")] == ["core", "core.protocol"]
+
+
+def test_editing_an_faq_article_reloads_the_knowledge_base() -> None:
+    """`make kb` (part of `make run` and `make test`) must notice a changed file in knowledge_base/content/faq/: the
+    folder's own time does not change when a file in it is edited."""
+    if shutil.which("make") is None or not (ROOT / "var" / "kb.stamp").exists():
+        pytest.skip("needs make and a loaded knowledge base (var/kb.stamp)")
+    article_file = next((ROOT / "knowledge_base" / "content" / "faq").glob("*.yml"))
+    what_if = subprocess.run(["make", "-n", "-W", str(article_file.relative_to(ROOT)), "var/kb.stamp"], cwd=ROOT,
+                             capture_output=True, text=True, check=True).stdout
+    assert "knowledge_base.cli load" in what_if
