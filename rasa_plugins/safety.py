@@ -245,7 +245,7 @@ _SOFT = re.compile(
     r"hab\s(?:so|solche|voll|total|grosse)\sangst|ganz\salleine|alles\s(?:ist\s)?(?:so\s)?(?:schwarz|dunkel)|"
     r"seit\s(?:\w+\s)?(?:tagen|wochen|nachten)\s(?:\w+\s)?(?:nicht|kaum|nichts)\s(?:mehr\s)?(?:geschlafen|gegessen)|"
     r"(?:niemand|keiner)\shilft\smir|nicht\smehr\sklar\sdenken|wein\w*\sjeden\stag|zerbrech\w*|verlier\w*\sden\sverstand|"
-    r"nur\snoch\sleer|zitter\w*)\b")
+    r"nur\snoch\sleer|zitter\w*|(?:sorry|tut\smir\sleid|entschuldigt?)\sfur\salles|tschuss\san\salle|lebt\swohl)\b")
 
 _CRISIS = [re.compile(p) for p in _CRISIS_PATTERNS]
 _DISCRIMINATION = [re.compile(p) for p in _DISCRIMINATION_PATTERNS]

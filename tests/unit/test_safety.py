@@ -89,6 +89,9 @@ def test_harmless_messages_do_not_trigger(text: str) -> None:
     ("ich weiß nicht wie ich die nacht überstehen soll", CRISIS),
     ("die kollegen nennen mich schwuchtel weil ich friseur werden will", DISCRIMINATION),
     ("darf mir der ausbilder verbieten freitags zum gebet zu gehen", DISCRIMINATION),
+    ("sorry für alles. tschüss an alle, ich geh jetzt", CRISIS),
+    ("tschüss an alle, bis morgen in der berufsschule", None),
+    ("mein lehrer hat was von büa gesagt aber ich hab nur nen hauptschulabschluss", None),
     # ... and what they must leave alone
     ("ich schneide mir die haare selbst", None),
     ("wenn ich koche schneid ich mich manchmal", None),
