@@ -46,6 +46,11 @@ def _closer_article(session: Session, tracker: Tracker, intent: str, margin: flo
     return faq_index(session).specific_article(text, intent, margin, or_closest)
 
 
+def decided_by_safety_net(tracker: Tracker) -> bool:
+    """The safety patterns (not only DIET) recognised the latest message as a crisis or discrimination."""
+    return bool((tracker.latest_message.get("intent") or {}).get(SAFETY_NET_KEY))
+
+
 def faq_instead(session: Session, tracker: Tracker) -> str | None:
     """The FAQ article that answers the latest message better than the broad answer of its intent, if retrieval
     finds one that is clearly closer than the intent's own training examples, or closer than the examples of every
@@ -63,7 +68,7 @@ def faq_instead_of_rights(session: Session, tracker: Tracker) -> str | None:
     """For ``ask_discrimination`` that DIET alone chose (not the safety patterns): the FAQ article that answers the
     message when its examples are much closer than the intent's own (``DISCRIMINATION_MARGIN``), e.g. "Was antworte
     ich, wenn im Gespräch nach meinen Schwächen gefragt wird?"; None: the rights answer."""
-    if (tracker.latest_message.get("intent") or {}).get(SAFETY_NET_KEY):
+    if decided_by_safety_net(tracker):
         return None
     hit = _closer_article(session, tracker, DISCRIMINATION_INTENT, DISCRIMINATION_MARGIN)
     return hit.key if hit is not None else None
@@ -75,9 +80,8 @@ def article_besides_safety(session: Session, dispatcher: CollectingDispatcher,
     fallback score), when only DIET and not the safety patterns saw a crisis or discrimination — DIET also takes
     ordinary rights questions with strong words for one ("Darf mein Chef mich um 4 Uhr anfangen lassen, ich bin
     17?"). The safety answer always comes first; nothing is added to what the patterns recognised."""
-    intent = tracker.latest_message.get("intent") or {}
     text = latest_text(tracker)
-    if intent.get(SAFETY_NET_KEY) or not text or not retrieval_enabled():
+    if decided_by_safety_net(tracker) or not text or not retrieval_enabled():
         return []
     best = faq_index(session).rank(text, limit=1)[0]
     return send_faq(session, dispatcher, best.key) if best.confident_without_intent else []

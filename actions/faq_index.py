@@ -39,12 +39,6 @@ DISCRIMINATION_INTENT = "ask_discrimination"
 # closer than the intent's examples answers instead (actions/faq_actions.py ResponseUnlessFaq; an introduction still
 # sets the persona first).
 RESPONSE_INTENTS = frozenset({"help", "out_of_scope", "inform_student", "inform_parent"})
-# Intents whose own answer an article may replace, each compared with its own training examples: the broad intents;
-# discrimination, only when DIET alone (not the safety patterns) chose it and the article is much closer
-# (DISCRIMINATION_MARGIN, actions/faq_actions.py faq_instead_of_rights); and the fixed-response intents. The index
-# holds the examples of every intent (topic_anchors): for a broad intent an article also answers when it is closer
-# than all of them (knowledge_base/faq_search.py FaqIndex.specific_article ``or_closest``).
-REPLACEABLE_INTENTS = BROAD_INTENTS | {DISCRIMINATION_INTENT} | RESPONSE_INTENTS
 # Articles retrieval may not pick instead of an intent's own answer. Pay after the training: retrieval hardly tells
 # "in der Ausbildung" from "nach der Ausbildung" ("Wie viel verdient man in der Ausbildung?" got the article about pay
 # after the training, which had needed a wider margin of 0.05 for all pay questions); a cue in the pay action
@@ -53,7 +47,10 @@ EXCLUDED_BY_INTENT = {"ask_training_pay": frozenset({"gehalt_nach_ausbildung"})}
 
 
 def topic_anchors(nlu_dir: Path = NLU_DIR) -> dict[str, tuple[str, ...]]:
-    """The training examples of every intent, from the Rasa NLU files the model was trained on."""
+    """The training examples of every intent, from the Rasa NLU files the model was trained on. An article replaces
+    the answer of a broad intent, of discrimination (only what DIET alone chose) or of a fixed-response intent when it
+    is closer than that intent's own examples by a margin; for a broad intent also when it is closer than the examples
+    of every intent (knowledge_base/faq_search.py FaqIndex.specific_article ``or_closest``)."""
     examples: defaultdict[str, list[str]] = defaultdict(list)
     for path in sorted(nlu_dir.glob("*.yml")):
         for intent, text in nlu_intent_examples(path):

@@ -90,9 +90,9 @@ def test_harmless_messages_do_not_trigger(text: str) -> None:
     ("die kollegen nennen mich schwuchtel weil ich friseur werden will", DISCRIMINATION),
     ("darf mir der ausbilder verbieten freitags zum gebet zu gehen", DISCRIMINATION),
     ("sorry für alles. tschüss an alle, ich geh jetzt", CRISIS),
+    # ... and what they must leave alone
     ("tschüss an alle, bis morgen in der berufsschule", None),
     ("mein lehrer hat was von büa gesagt aber ich hab nur nen hauptschulabschluss", None),
-    # ... and what they must leave alone
     ("ich schneide mir die haare selbst", None),
     ("wenn ich koche schneid ich mich manchmal", None),
     ("hab mich an der pfanne verbrannt, zahlt das die BG?", None),
