@@ -119,6 +119,27 @@ class Bridge:
                 delivered = await self._send(chat_id, outgoing) and delivered
         return delivered
 
+    async def _deliver_outbox(self, chat_id: int, message: dict[str, Any], outbox_id: int) -> bool:
+        """An outbox message part by part, in order: each part sent is recorded, the first failure stops, and the
+        next try (the collector's) sends only the parts that did not go out, so none is shown twice."""
+        parts = [] if is_deleted_notice(message) or export_of(message) is not None else render(message)
+        if not parts:
+            delivered = await self.deliver(chat_id, [message])
+        else:
+            with session_scope(self.factory) as session:
+                done = store.outbox_parts_sent(session, outbox_id)
+            for index in range(done, len(parts)):
+                if not await self._send(chat_id, parts[index]):
+                    log_event("push_partly_delivered", parts_sent=index, parts=len(parts))
+                    return False
+                with session_scope(self.factory) as session:
+                    store.record_outbox_part(session, outbox_id, index + 1)
+            delivered = True
+        if delivered:
+            with session_scope(self.factory) as session:
+                store.record_outbox_delivered(session, outbox_id)
+        return delivered
+
     async def _send_export(self, chat_id: int, export: dict[str, Any]) -> bool:
         data = json.dumps(export, ensure_ascii=False, indent=2).encode("utf-8")
         try:
@@ -168,10 +189,10 @@ class Bridge:
                     if store.outbox_delivered(session, outbox_id):
                         log_event("push_duplicate_skipped", conversation=conversation_id, outbox_id=outbox_id)
                         return True
-            delivered = await self.deliver(chat_id, [message])
-            if delivered and outbox_id is not None:
-                with session_scope(self.factory) as session:
-                    store.record_outbox_delivered(session, outbox_id)
+            if outbox_id is None:
+                delivered = await self.deliver(chat_id, [message])
+            else:
+                delivered = await self._deliver_outbox(chat_id, message, outbox_id)
         log_event("push_delivered" if delivered else "push_failed", conversation=conversation_id)
         return delivered
 

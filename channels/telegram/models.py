@@ -6,14 +6,16 @@
 * ``telegram_update``: ids of updates already taken, so a repeated delivery is not answered twice.
 * ``telegram_button``: button payloads longer than Telegram's 64-byte ``callback_data`` limit, by hash.
 * ``telegram_outbox_delivered``: console outbox ids already delivered to a chat, so a reply that reaches the bridge
-  twice (the console's push and the collector racing, or a push retried after a timeout) is shown once.
+  twice (the console's push and the collector racing, or a push retried after a timeout) is shown once; for a reply
+  sent in several parts (longer than Telegram's 4,096 characters) also how many parts went out, so a retry after a
+  failed part sends only the rest.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, DateTime, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, DateTime, Index, Integer, String, Text, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base, utcnow
@@ -60,10 +62,12 @@ class TelegramButton(Base):
 
 
 class TelegramOutboxDelivered(Base):
-    """Outbox ids (``custom.outbox_id`` of a pushed message) the bridge delivered; rows older than seven days are
-    pruned. Holds no content and no chat id."""
+    """Outbox ids (``custom.outbox_id`` of a pushed message) the bridge delivered (``complete``) or began to deliver
+    (``parts_sent`` of its parts went out); rows older than seven days are pruned. Holds no content and no chat id."""
 
     __tablename__ = "telegram_outbox_delivered"
 
     outbox_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     delivered_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    parts_sent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    complete: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())

@@ -106,13 +106,32 @@ def prune_updates(session: Session, keep: dt.timedelta = dt.timedelta(days=2),
 
 
 def outbox_delivered(session: Session, outbox_id: int) -> bool:
-    """True if the console's outbox message ``outbox_id`` already reached its chat."""
-    return session.get(TelegramOutboxDelivered, outbox_id) is not None
+    """True if the console's outbox message ``outbox_id`` already reached its chat, every part of it."""
+    row = session.get(TelegramOutboxDelivered, outbox_id)
+    return row is not None and row.complete
+
+
+def outbox_parts_sent(session: Session, outbox_id: int) -> int:
+    """How many parts of the outbox message ``outbox_id`` went out in an earlier, interrupted delivery."""
+    row = session.get(TelegramOutboxDelivered, outbox_id)
+    return 0 if row is None else row.parts_sent
+
+
+def record_outbox_part(session: Session, outbox_id: int, parts_sent: int) -> None:
+    """The first ``parts_sent`` parts of the outbox message reached the chat; the rest has not (yet)."""
+    row = session.get(TelegramOutboxDelivered, outbox_id)
+    if row is None:
+        session.add(TelegramOutboxDelivered(outbox_id=outbox_id, parts_sent=parts_sent, complete=False))
+    else:
+        row.parts_sent, row.delivered_at = parts_sent, utcnow()
 
 
 def record_outbox_delivered(session: Session, outbox_id: int) -> None:
-    if not outbox_delivered(session, outbox_id):
-        session.add(TelegramOutboxDelivered(outbox_id=outbox_id))
+    row = session.get(TelegramOutboxDelivered, outbox_id)
+    if row is None:
+        session.add(TelegramOutboxDelivered(outbox_id=outbox_id, complete=True))
+    else:
+        row.complete, row.delivered_at = True, utcnow()
 
 
 def next_pending(session: Session, chat_id: int) -> TelegramPending | None:

@@ -204,6 +204,7 @@ class _Failure:
     description: str | None
     remaining: int
     drop: bool = False
+    after: int = 0  # calls that still succeed before the first failure
 
 
 @dataclass(frozen=True)
@@ -1034,14 +1035,16 @@ class FakeTelegram:
         retry_after: int | None = None,
         description: str | None = None,
         count: int = 1,
+        after: int = 0,
     ) -> None:
-        """Make the next `count` calls of `method` fail with Telegram's error JSON.
+        """Make the next `count` calls of `method` fail with Telegram's error JSON, once `after` calls of it
+        succeeded (e.g. the second part of a long message).
 
         429 always carries parameters.retry_after (default 1), so PTB raises RetryAfter.
         """
         if status == 429 and retry_after is None:
             retry_after = 1
-        self._add_failure(method, _Failure(status, retry_after, description, count))
+        self._add_failure(method, _Failure(status, retry_after, description, count, after=after))
 
     def drop_next(self, method: str, count: int = 1) -> None:
         """Close the connection without a response for the next `count` calls (PTB: NetworkError)."""
@@ -1058,6 +1061,9 @@ class FakeTelegram:
             if not queue:
                 return None
             failure = queue[0]
+            if failure.after > 0:
+                failure.after -= 1
+                return None
             failure.remaining -= 1
             if failure.remaining <= 0:
                 queue.pop(0)

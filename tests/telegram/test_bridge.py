@@ -148,6 +148,36 @@ def test_a_reply_that_reaches_the_bridge_twice_is_shown_once(stack: Stack, fake:
     assert bridge.logs().count('"push_duplicate_skipped"') >= 3
 
 
+def test_a_long_reply_interrupted_after_its_first_part_sends_only_the_rest_again(
+    stack: Stack, fake: FakeTelegram, bridge: Bridge,
+) -> None:
+    """Telegram refuses the second of four parts: the push reports failure, and the next try (the collector's) sends
+    parts two to four, not the first again."""
+    chat = new_chat()
+    fake.user_text(chat, "Hallo")
+    fake.wait_for(lambda: len(fake.sent_messages(chat)) >= 1, timeout=40, what="greeting")
+    settle(fake, chat)
+    conversation = conversation_of(stack.env["KB_DATABASE_URL"], chat)
+    headers = {"X-Inbound-Token": stack.inbound_token}
+    long_text = " ".join(f"Satz {i} über die Ausbildung in Hessen." for i in range(400))  # ~16,000 characters
+    body = {"conversation_id": conversation,
+            "message": {"text": long_text, "custom": {"from": "adviser",
+                                                      "outbox_id": 10**12 + secrets.randbelow(10**9)}}}
+    before = len(fake.sent_messages(chat))
+    fake.fail_next("sendMessage", status=400, description="Bad Request: test refusal", after=1)
+    first = httpx.post(f"{bridge.url}/internal/push", json=body, headers=headers, timeout=60)
+    assert first.json() == {"delivered": False}
+    assert len(fake.sent_messages(chat)) == before + 1
+    second = httpx.post(f"{bridge.url}/internal/push", json=body, headers=headers, timeout=60)
+    assert second.json() == {"delivered": True}
+    third = httpx.post(f"{bridge.url}/internal/push", json=body, headers=headers, timeout=60)
+    assert third.json() == {"delivered": True}  # complete now: shown once
+    parts = [shown(m) for m in fake.sent_messages(chat)[before:]]
+    assert len(parts) >= 4 and len(set(parts)) == len(parts)
+    assert " ".join(parts).split()[1:] == long_text.split()
+    assert '"push_partly_delivered"' in bridge.logs()
+
+
 def test_restart_starts_over(fake: FakeTelegram, bridge: Bridge) -> None:
     chat = new_chat()
     fake.user_command(chat, "neustart")

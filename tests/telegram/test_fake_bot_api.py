@@ -163,6 +163,16 @@ def test_fail_next_502_and_drop_next_give_network_errors(tg: FakeTelegram) -> No
     assert tg.sent_messages() == []
 
 
+def test_fail_next_after_lets_calls_through_first(tg: FakeTelegram) -> None:
+    tg.fail_next("sendMessage", status=400, description="Bad Request: test", after=2)
+    with_bot(tg, lambda bot: bot.send_message(CHAT, "eins"))
+    with_bot(tg, lambda bot: bot.send_message(CHAT, "zwei"))
+    with pytest.raises(BadRequest, match="(?i)test"):
+        with_bot(tg, lambda bot: bot.send_message(CHAT, "drei"))
+    with_bot(tg, lambda bot: bot.send_message(CHAT, "vier"))
+    assert [m["text"] for m in tg.sent_messages(CHAT)] == ["eins", "zwei", "vier"]
+
+
 def test_get_updates_returns_pushed_updates_and_offset_confirms(tg: FakeTelegram) -> None:
     tg.user_text(CHAT, "/start hallo")
     tg.user_text(CHAT, "Wie werde ich Tischlerin?")

@@ -81,3 +81,16 @@ def test_delivered_outbox_ids_are_remembered_and_pruned_after_a_week(factory: se
         assert store.prune_updates(s) == 1
     with session_scope(factory) as s:
         assert not store.outbox_delivered(s, 7)
+
+
+def test_an_interrupted_outbox_delivery_remembers_its_parts_until_complete(factory: sessionmaker[Session]) -> None:
+    with session_scope(factory) as s:
+        assert store.outbox_parts_sent(s, 9) == 0
+        store.record_outbox_part(s, 9, 1)
+        store.record_outbox_part(s, 9, 2)
+    with session_scope(factory) as s:
+        assert store.outbox_parts_sent(s, 9) == 2
+        assert not store.outbox_delivered(s, 9)  # begun is not delivered: the collector brings it again
+        store.record_outbox_delivered(s, 9)
+    with session_scope(factory) as s:
+        assert store.outbox_delivered(s, 9) and store.outbox_parts_sent(s, 9) == 2
