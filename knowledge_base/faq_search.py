@@ -19,6 +19,7 @@ import os
 import re
 import threading
 import time
+import zipfile
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
@@ -218,6 +219,36 @@ def _grouped(groups: Sequence[Sequence[str]]) -> tuple[list[str], npt.NDArray[np
     return texts, labels
 
 
+def _read_cache(cache: Path, n_examples: int, n_passages: int,
+                n_anchors: int) -> tuple[Vectors, Vectors, Vectors] | None:
+    """The cached vectors, or None when there is no usable file (missing, unreadable, damaged, wrong shape)."""
+    if not cache.exists():
+        return None
+    try:
+        with np.load(cache) as stored:
+            vectors = (stored["examples"], stored["passages"], stored["anchors"])
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+        log.warning("FAQ index cache %s unusable (%s): embedding again", cache.name, type(exc).__name__)
+        return None
+    if [len(v) for v in vectors] != [n_examples, n_passages, n_anchors]:
+        log.warning("FAQ index cache %s does not fit the articles: embedding again", cache.name)
+        return None
+    return vectors
+
+
+def _write_cache(cache: Path, examples: Vectors, passages: Vectors, anchors: Vectors) -> None:
+    """Store the vectors for the next start; a directory that cannot be written (a read-only container) only costs
+    the next start the embedding."""
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache.with_suffix(f".{os.getpid()}.tmp.npz")
+        np.savez(tmp, examples=examples, passages=passages, anchors=anchors)
+        tmp.replace(cache)
+    except OSError as exc:
+        log.warning("FAQ index cache not written to %s (%s): the index is kept in memory only", cache.parent,
+                    type(exc).__name__)
+
+
 class FaqIndex:
     """The embedded examples (title + example questions) and answer passages of the FAQ articles, and the training
     examples of the intents (anchors)."""
@@ -248,19 +279,16 @@ class FaqIndex:
         texts, labels = _grouped([(e.title, *e.examples) for e in entries])
         anchor_texts, anchor_labels = _grouped(list(anchors.values()))
         cache = cache_dir / f"faq-{_fingerprint(entries, anchors)}.npz" if cache_dir else None
-        if cache is not None and cache.exists():
-            stored = np.load(cache)
-            examples, passages, anchor_vectors = stored["examples"], stored["passages"], stored["anchors"]
+        stored = _read_cache(cache, len(texts), len(entries), len(anchor_texts)) if cache is not None else None
+        if stored is not None:
+            examples, passages, anchor_vectors = stored
         else:
             examples = embedder.query(texts).astype(np.float32)
             passages = embedder.passage([f"{e.title}. {e.answer}" for e in entries]).astype(np.float32)
             anchor_vectors = (embedder.query(anchor_texts).astype(np.float32) if anchor_texts
                               else np.zeros((0, examples.shape[1]), dtype=np.float32))
             if cache is not None:
-                cache.parent.mkdir(parents=True, exist_ok=True)
-                tmp = cache.with_suffix(f".{os.getpid()}.tmp.npz")
-                np.savez(tmp, examples=examples, passages=passages, anchors=anchor_vectors)
-                tmp.replace(cache)
+                _write_cache(cache, examples, passages, anchor_vectors)
         return cls([e.key for e in entries], examples, labels, passages, embedder,
                    list(anchors), anchor_vectors, anchor_labels, [e.title for e in entries], anchors)
 

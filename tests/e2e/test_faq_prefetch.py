@@ -51,3 +51,10 @@ def test_the_route_needs_the_token_and_takes_only_what_it_can_use(stack: Stack) 
     r = httpx.post(url, json={"text": "Wie viel Urlaub habe ich mit 17?"}, headers=token, timeout=10)
     assert r.status_code == 202 and isinstance(r.json()["prefetch"], bool)  # False only while the thread is busy
     assert "Urlaub" in texts(stack.say(f"prefetch-{uuid.uuid4().hex[:8]}", "Wie viel Urlaub habe ich mit 17?"))
+
+
+def test_the_action_server_loads_the_faq_index_right_after_its_start(stack: Stack) -> None:
+    deadline = time.monotonic() + 60
+    while "FAQ index ready after" not in stack.actions.log.read_text(errors="replace") and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert "FAQ index ready after" in stack.actions.log.read_text(errors="replace")

