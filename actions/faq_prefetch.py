@@ -21,16 +21,19 @@ from concurrent.futures import ThreadPoolExecutor
 
 from sanic import HTTPResponse, Request, Sanic, response
 
-from actions.faq_index import faq_index, prefetch_enabled
-from actions.kb import kb_session
+from actions.faq_index import prefetch_enabled
 from core.protocol import ACTION_FAQ_PREFETCH_PATH, wants_faq_prefetch
+from knowledge_base.faq_search import loaded_index
 
 log = logging.getLogger(__name__)
 
 
 def embed_for_the_index(text: str) -> None:
-    with kb_session() as session:
-        faq_index(session).prefetch(text)
+    """Only into an index that is loaded already: building it (``warm_up`` at the start, or the first question)
+    takes long, and a stop of the server should not wait for a prefetch."""
+    index = loaded_index()
+    if index is not None:
+        index.prefetch(text)
 
 
 class Prefetcher:

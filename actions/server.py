@@ -17,10 +17,10 @@ actions of this package like ``python -m rasa_sdk --actions actions``, with thre
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 import logging
 import sys
+import threading
 
 from rasa_sdk.endpoint import create_app
 from rasa_sdk.executor import ActionExecutor
@@ -45,7 +45,8 @@ def build_app(settings: ActionServerSettings, package: str = "actions") -> Sanic
 
     @app.after_server_start
     async def load_the_faq_index(app: Sanic) -> None:
-        asyncio.get_running_loop().run_in_executor(None, warm_up, kb_session)  # not awaited: /health answers at once
+        # a daemon thread: /health answers at once, and a stop does not wait for an embedding in progress
+        threading.Thread(target=warm_up, args=(kb_session,), name="faq-warm-up", daemon=True).start()
     app.config.REQUEST_MAX_SIZE = settings.action_request_max_size
     expected = settings.action_server_token.encode("utf-8")
 

@@ -355,6 +355,12 @@ def shared_index(load: Callable[[], Sequence[FaqEntry]], cache_dir: Path | None,
         return _index
 
 
+def loaded_index() -> FaqIndex | None:
+    """The process-wide index if it is built already (the prefetch never builds it)."""
+    with _lock:
+        return _index
+
+
 def reset_shared_index() -> None:
     global _index
     with _lock:
