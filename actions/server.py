@@ -65,7 +65,7 @@ def build_app(settings: ActionServerSettings, package: str = "actions") -> Sanic
 
 
 def main() -> int:
-    logging.basicConfig(level=logging.DEBUG, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         settings = ActionServerSettings.from_env()
     except SettingsError as exc:
