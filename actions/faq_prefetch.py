@@ -66,7 +66,6 @@ class Prefetcher:
             self._busy.release()
 
 
-
 def add_prefetch_route(app: Sanic, prefetcher: Prefetcher | None = None) -> Prefetcher:
     """``POST ACTION_FAQ_PREFETCH_PATH`` on the action server (behind its token check)."""
     prefetcher = prefetcher or Prefetcher()

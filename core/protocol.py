@@ -50,11 +50,6 @@ ACTION_HEALTH_PATH = "/health"  # the action server's health check (open, no tok
 ACTION_FAQ_PREFETCH_PATH = "/faq/prefetch"
 FAQ_PREFETCH_MAX_CHARS = 2000  # longer messages are not prefetched: the action embeds them itself if it needs to
 
-
-def wants_faq_prefetch(text: object) -> bool:
-    """A message worth embedding ahead: text, not a button payload (``/intent…``), within FAQ_PREFETCH_MAX_CHARS."""
-    return (isinstance(text, str) and bool(text.strip()) and not text.startswith("/")
-            and len(text) <= FAQ_PREFETCH_MAX_CHARS)
 CONVERSATION_TOKEN_HEADER = "X-Conversation-Token"  # the secret of one REST/web conversation (see session_token())
 
 REST_WEBHOOK_PATH = "/webhooks/rest/webhook"
@@ -186,6 +181,12 @@ def with_button_limit(message: dict[str, Any]) -> dict[str, Any]:
     if isinstance(buttons, list) and len(buttons) > MAX_BUTTONS:
         return {**message, "buttons": buttons[:MAX_BUTTONS]}
     return message
+
+
+def wants_faq_prefetch(text: object) -> bool:
+    """A message worth embedding ahead: text, not a button payload (``/intent…``), within FAQ_PREFETCH_MAX_CHARS."""
+    return (isinstance(text, str) and bool(text.strip()) and not text.startswith("/")
+            and len(text) <= FAQ_PREFETCH_MAX_CHARS)
 
 
 def pseudonym(key: str, conversation_id: str) -> str:

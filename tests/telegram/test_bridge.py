@@ -37,6 +37,18 @@ def bridge(stack: Stack, fake: FakeTelegram, tmp_path_factory: pytest.TempPathFa
     running.stop()
 
 
+LONG_TEXT = " ".join(f"Satz {i} über die Ausbildung in Hessen." for i in range(400))  # ~16,000 characters: 4+ parts
+
+
+def greeted_chat(stack: Stack, fake: FakeTelegram) -> tuple[int, str | None]:
+    """A new chat that said "Hallo" and got its answer: its chat id and its Rasa conversation id."""
+    chat = new_chat()
+    fake.user_text(chat, "Hallo")
+    fake.wait_for(lambda: len(fake.sent_messages(chat)) >= 1, timeout=40, what="greeting")
+    settle(fake, chat)
+    return chat, conversation_of(stack.env["KB_DATABASE_URL"], chat)
+
+
 def test_start_greets_says_what_the_bot_can_do_and_mentions_privacy(fake: FakeTelegram, bridge: Bridge) -> None:
     chat = new_chat()
     fake.user_command(chat, "start")
@@ -100,15 +112,10 @@ def test_help_lists_the_commands(fake: FakeTelegram, bridge: Bridge) -> None:
 
 
 def test_long_answers_are_split_below_4096_characters(stack: Stack, fake: FakeTelegram, bridge: Bridge) -> None:
-    chat = new_chat()
-    fake.user_text(chat, "Hallo")
-    fake.wait_for(lambda: len(fake.sent_messages(chat)) >= 1, timeout=40, what="greeting")
-    settle(fake, chat)
-    conversation = conversation_of(stack.env["KB_DATABASE_URL"], chat)
-    long_text = " ".join(f"Satz {i} über die Ausbildung in Hessen." for i in range(400))  # ~16,000 characters
+    chat, conversation = greeted_chat(stack, fake)
     before = len(fake.sent_messages(chat))
     headers = {"X-Inbound-Token": stack.inbound_token}
-    body = {"conversation_id": conversation, "message": {"text": long_text, "custom": {"from": "adviser"}}}
+    body = {"conversation_id": conversation, "message": {"text": LONG_TEXT, "custom": {"from": "adviser"}}}
     assert httpx.post(f"{bridge.url}/internal/push", json=body, timeout=30).status_code == 401
     r = httpx.post(f"{bridge.url}/internal/push", json=body, headers=headers, timeout=60)
     assert r.json() == {"delivered": True}
@@ -116,18 +123,14 @@ def test_long_answers_are_split_below_4096_characters(stack: Stack, fake: FakeTe
     assert len(parts) >= 4
     assert all(len(shown(p)) <= 4096 for p in parts)  # the fake rejects longer ones anyway
     assert shown(parts[0]).startswith("Beratung:")
-    assert " ".join(shown(p) for p in parts).split()[1:] == long_text.split()
+    assert " ".join(shown(p) for p in parts).split()[1:] == LONG_TEXT.split()
 
 
 def test_a_reply_that_reaches_the_bridge_twice_is_shown_once(stack: Stack, fake: FakeTelegram,
                                                                bridge: Bridge) -> None:
     """The console's push and the outbox collector can bring the same reply at the same time (the collector read it
     before the push was confirmed): the bridge shows each outbox id once and confirms both."""
-    chat = new_chat()
-    fake.user_text(chat, "Hallo")
-    fake.wait_for(lambda: len(fake.sent_messages(chat)) >= 1, timeout=40, what="greeting")
-    settle(fake, chat)
-    conversation = conversation_of(stack.env["KB_DATABASE_URL"], chat)
+    chat, conversation = greeted_chat(stack, fake)
     headers = {"X-Inbound-Token": stack.inbound_token}
     outbox_id = 10**12 + secrets.randbelow(10**9)  # far above the console's own ids
 
@@ -153,15 +156,10 @@ def test_a_long_reply_interrupted_after_its_first_part_sends_only_the_rest_again
 ) -> None:
     """Telegram refuses the second of four parts: the push reports failure, and the next try (the collector's) sends
     parts two to four, not the first again."""
-    chat = new_chat()
-    fake.user_text(chat, "Hallo")
-    fake.wait_for(lambda: len(fake.sent_messages(chat)) >= 1, timeout=40, what="greeting")
-    settle(fake, chat)
-    conversation = conversation_of(stack.env["KB_DATABASE_URL"], chat)
+    chat, conversation = greeted_chat(stack, fake)
     headers = {"X-Inbound-Token": stack.inbound_token}
-    long_text = " ".join(f"Satz {i} über die Ausbildung in Hessen." for i in range(400))  # ~16,000 characters
     body = {"conversation_id": conversation,
-            "message": {"text": long_text, "custom": {"from": "adviser",
+            "message": {"text": LONG_TEXT, "custom": {"from": "adviser",
                                                       "outbox_id": 10**12 + secrets.randbelow(10**9)}}}
     before = len(fake.sent_messages(chat))
     fake.fail_next("sendMessage", status=400, description="Bad Request: test refusal", after=1)
@@ -174,7 +172,7 @@ def test_a_long_reply_interrupted_after_its_first_part_sends_only_the_rest_again
     assert third.json() == {"delivered": True}  # complete now: shown once
     parts = [shown(m) for m in fake.sent_messages(chat)[before:]]
     assert len(parts) >= 4 and len(set(parts)) == len(parts)
-    assert " ".join(parts).split()[1:] == long_text.split()
+    assert " ".join(parts).split()[1:] == LONG_TEXT.split()
     assert '"push_partly_delivered"' in bridge.logs()
 
 
