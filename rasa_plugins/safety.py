@@ -175,17 +175,36 @@ _CRISIS_PATTERNS = [
     r"|\b(?:verbrannt|verletzt|geschnitten|eingeklemmt|verbruht)\s(?:\|\s)?(?:\w+\s){0,2}nicht\saus\sversehen\b",
     r"\bverletz\w*\s(?:ich\s)?(?:mich|sich)\s(?:wieder\s|immer\s|oft\s)?selbst\b|\b(?:kotz|kotze)\s(?:\w+\s){0,4}absichtlich\b",
     r"\b(?:vom|mit\sdem)\sgurtel\b|\b(?:messer|klinge|waffe|pistole)\s(?:\w+\s){0,3}(?:an\sden\shals|vors\sgesicht|vor\sdas\sgesicht|an\sden\skopf|an\sdie\skehle)\b",
-    r"\b(?:wirft|werfen|schmeisst|schmeissen)\s(?:\w+\s){0,3}nach\smir\b|\bhaut\s(?:er|sie)\s(?:uns|mich)\b(?!\s(?:\w+\s)?um\b)",
+    r"\b(?:wirft|werfen|schmeisst|schmeissen)\s(?:\w+\s){0,5}nach\smir\b|\bhaut\s(?:er|sie)\s(?:uns|mich)\b(?!\s(?:\w+\s)?um\b)",
     r"\b(?:hat|haben)\s(?:mir|ihr|ihm)\s(?:(?!beim\b|aus\b|versehentlich\b)\w+\s){0,3}(?:die\snase|den\sarm|den\skiefer|die\srippen?|den\sfinger|die\shand|einen\szahn|zahne)\s(?:gebrochen|ausgeschlagen|angebrochen)\b",
     r"\bgeohrfeigt\b|\bvom\s(?:gerust|dach)\s(?:zu\s)?(?:schubsen|stossen|werfen)\b|\bpackt\s(?:mich|sie|ihn)\s(?:am|an\sden|beim)\s(?:nacken|hals|kragen|haaren)\b",
     r"\bbricht\s(?:mir|dir|ihr|ihm)\s(?:\w+\s){0,2}(?:finger|knochen|beine?|arme?|nase|genick)\b",
     r"\b(?:zur|als)\sstrafe\b(?:\s\w+){0,8}\sohne\s(?:sicherung|schutz\w*|handschuhe|helm)\b|\bohne\s(?:sicherung|schutz\w*|handschuhe|helm)\b(?:\s\w+){0,8}\s(?:zur|als)\sstrafe\b",
     r"\b(?:fotos|bilder|videos)\svon\smir\s(?:\w+\s){0,4}(?:umkleide|dusche|toilette|klo)\b|\bwill\s(?:\w+\s){0,2}(?:bilder|fotos)\svon\s(?:ihr|mir|ihm)\b|\bdick\s?pics?\b",
     r"\b(?:greift|grapscht|fasst|langt)\s(?:mir|ihr)\s(?:\w+\s){0,3}an\s(?:die|den|meine?n?|ihre?n?)\s(?:brust|busen|po|hintern|arsch|oberschenkel|schritt)\b",
-    r"\bdruckt\ssich\s(?:\w+\s){0,2}an\s(?:mich|sie)\b|\b(?:keeps\s)?touching\sme\b",
+    r"\bdruckt\ssich\s(?:\w+\s){0,4}an\s(?:mich|sie)\b|\b(?:keeps\s)?touching\sme\b",
     r"\b(?:zuhause|zu\shause|daheim)\s(?:ist\s)?(?:es\s)?(?:\w+\s)?nicht\s(?:mehr\s)?sicher\b|\btrau\w*\s(?:mich\s)?(?:\w+\s)?nicht\s(?:nach\shause|heim)\b(?!\s(?:\w+\s)?zu\s)",
     r"\bvor\sdie\stur\sgesetzt\b|\b(?:pack|packe)\s(?:\w+\s){0,3}(?:tasche|sachen|rucksack)\s(?:\w+\s){0,2}(?:hau|haue)\sab\b",
     r"\blauft\smir\s(?:\w+\s){0,5}hinterher\b|\bdie\snacht\s(?:\w+\s)?(?:uberstehen|uberleben|uberstehe|uberlebe)\b",
+    # wider wording, from development set 7 (tests/nlu/dev7/safety_dev7.yml)
+    r"\bstrick\s(?:\w+\s){0,2}(?:gekauft|besorgt|geholt|bereit|dabei|geknupft)\b|\b(?:baum|ast|balken|haken)\s(?:\S+\s){0,5}(?:stabil|fest)\sgenug\b",
+    r"\b(?:damit|dass)\s(?:man|ich|i)\s(?:\w+\s){0,2}(?:nicht|nich)\s(?:mehr\s)?uberleb\w*|\b(?:damit|dass)\ses\s(?:sicher\s)?reicht\b(?:\s\S+){0,6}\s\w*(?:tabletten|pillen)\b|\w*(?:tabletten|pillen)\b(?:\s\S+){0,6}\s(?:damit|dass)\ses\s(?:sicher\s)?reicht\b",
+    r"\buberleg\w*\s(?:\w+\s){0,2}(?:zu\s)?(?:springen|runterzuspringen)\b|\b(?:dach|brucke|balkon|hochhaus|fenster)\s(?:\w+\s){0,6}(?:zu\s)?springen\b",
+    r"\bweg\s(?:\|\s)?(?:\w+\s){0,3}fur\simmer\b|\bnachste\sjahr\s(?:\w+\s)?(?:nicht|nie)\s(?:mehr\s)?erleb\w*|\b(?:heute\snacht|heut\snacht|morgen|bald)\s(?:ist\s)?(?:es|alles)\s(?:\w+\s)?vorbei\b",
+    r"\b(?:erleichtert|froh|besser\sdran)\s(?:\w+\s){0,2}wenn\s(?:ich|i)\s(?:\w+\s)?(?:weg|tot|nicht\smehr\sda)\b|\bnie\s(?:mehr|wieder)\saufstehen\b|\bschritt\snach\svorne?\b(?:\s\S+){0,6}\s(?:zug|gleis|bahn)|\b(?:zug|gleis|bahn)\b(?:\s\S+){0,14}\sschritt\snach\svorne?\b|\bvor\s(?:den|einen|nen|die)\s(?:zug|bahn|u\sbahn|s\sbahn)\s(?:zu\s)?(?:gehen|springen|laufen)\b",
+    r"\bmich\s(?:\w+\s){0,2}(?:ein|das|der|nen|n)\s(?:auto|zug|lkw|bus|laster)\s(?:\w+\s)?(?:erwischt|uberfahrt|uberrollt)\b",
+    r"\bangst\s(?:\w+\s){0,2}(?:dass|das)\s(?:ich|i)\s(?:\w+\s)?sterb\w*|\bsleep\swith\s(?:him|her)\b|\bthrows?\s(?:\w+\s){0,2}at\sme\b|\bon\sthe\sstreet\b|\b(?:dont|do\snot)\swant\sto\slive\b|\bwant\sto\slive\sanymore\b",
+    r"\b(?:paracetamol|ibus?|\w*tabletten)\b(?:\s\S+){0,8}\s(?:ganze|ne|eine|volle)\spackung\b|\bsterben\s(?:\S+\s){0,4}(?:zu\sviele?\s)?(?:paracetamol|\w*tabletten|pillen)\b",
+    r"\bwie\s(?:ich|i)\s(?:\S+\s){0,2}(?:alles|es|mein\sleben)\s(?:beenden|beende)\b|\b\w*tabletten\s(?:\S+\s){0,3}(?:zur\sseite\sgelegt|bereitgelegt|bereit\sgelegt|versteckt)\b",
+    r"\bnicht\sverdient\szu\s(?:essen|leben)\b|\bhungere\b|\b(?:ess|esse)\s(?:\w+\s){0,3}(?:nix|nichts)\smehr\b|\bfrische\w*\sschnitt\w*|\brasierkling\w*|\bbis\s(?:sie|er|es)\sblutet\b",
+    r"\b(?:ausrede|verstecken|verheimlich\w*)\b(?:\s\w+){0,10}\s(?:pflaster|verbande?|wunden|narben|lange\sarmel)\b|\b(?:pflaster|verbande?|narben|lange\sarmel)\b(?:\s\w+){0,10}\sausrede\b",
+    r"\bverletz\w*\s(?:ich\s)?(?:mich|sich)\s(?:\w+\s){0,4}selbst\b|\bzigarett\w*\s(?:\w+\s){0,4}handgelenk\w*\b",
+    r"\b(?:eltern|vater|papa|mutter|mama|familie|stiefvater|stiefmutter|wohngruppe)\s(?:\w+\s){0,4}(?:rausgeschmissen|rausgeworfen|rausgeschmissn|vor\sdie\stur)\b|\b(?:von\s(?:zu\s?hause|daheim)|aus\sder\s(?:wg|wohngruppe|einrichtung))\s(?:\w+\s)?abgehaun\b",
+    r"\bdass\s(?:ich|i)\s(?:\w+\s){0,8}heirate\b|\b(?:zuhause|zu\shause|daheim)\s(?:\w+\s){0,3}nichts\szu\sessen\b|\bnehm\w*\smir\s(?:\w+\s){0,3}(?:pass|ausweis)\b|\blass\w*\smich\s(?:\w+\s)?nicht\s(?:mehr\s)?(?:aus\sdem\shaus|raus)\b",
+    r"\bweiss\s(?:\|\s)?wo\s(?:ich|du)\swohn\w*|\bhose\s(?:\w+\s)?runtergezogen\b|\bin\sden\s(?:bauch|magen|rucken)\s(?:geschlagen|getreten|geboxt)\b|\bmit\sder\sfaust\b",
+    r"\b(?:treten|tritt|schlagen|schlagt)\s(?:sie|er|die|der)\smich\b|\bzwischen\sdie\sbeine\b|\bspruche\s(?:uber|zu)\s(?:meinen|ihren|meine|ihre)\s(?:korper|brust|brusten|hintern|figur|beine)\b",
+    r"\bsonst\s(?:zeigt|schickt|postet|verbreitet|stellt)\s(?:er|sie)\s(?:es|das|die|den)\b|\b(?:alles\sin\smir|innerlich)\s(?:ist\s)?(?:\w+\s)?(?:taub|leer|tot)\b|\bhore?\s(?:\w+\s){0,3}stimmen\b",
+    r"\bwo\s(?:ich|i)\s(?:heute?\s)?(?:nacht\s)?(?:schlafen|pennen|hin)\s(?:soll|kann)\b",
 ]
 
 _DISCRIMINATION_PATTERNS = [
@@ -196,7 +215,8 @@ _DISCRIMINATION_PATTERNS = [
     r"\b(?:als|wie\sein)\s(?:frau|madchen)\s(?:\w+\s){0,3}(?:nicht|nich|kein\w*)\s(?:genommen|eingestellt|gewollt|ernst\sgenommen)",
     r"\b(?:nur|keine)\s(?:deutsche|manner|jungs|fraun)\s(?:\w+\s){0,2}(?:genommen|eingestellt|gesucht|gewollt|einstell\w*|nimmt|nehmen)\b",
     r"\bdeadname|\bmisgender\w*",
-    r"\b(?:schwuchtel\w*|mannsweib\w*|affengerausch\w*|schlitzaug\w*|zigeuner\w*|kopftuchmadchen)\b",
+    r"\b(?:schwuchtel\w*|mannsweib\w*|affengerausch\w*|schlitzaug\w*|zigeuner\w*|kopftuchmadchen|kampflesbe\w*|transe|tunte)\b",
+    r"\bbei\seuch\s(?:da\s|dort\s)?(?:unten|druben)\b|\b(?:so\s)?leute\swie\s(?:mich|dich|euch|uns)\s(?:\S+\s){0,4}(?:nicht|kein\w*)\b",
 ]
 
 # A ground (origin, religion, gender …) alone is no complaint ("wegen meiner Behinderung in Teilzeit?", "Darf ich
@@ -214,7 +234,10 @@ _GROUND = re.compile(
     r"afro|lesbe|lesben|bi\sbin|bisexul\w*|legasthen\w*|dyskalkul\w*|\w+behinderung|psychisch\w*\serkrank\w*|"
     r"auslandisch\w*|weil\sich\saus\s(?:\w+\s){1,2}komme|"
     r"alleinerziehend\w*|hartz|burgergeld|dialekt|fraunberuf|mannerberuf|kita|pflege\w*|schwarze\w*|hautfarbe|"
-    r"davidstern|kind\serwart\w*|nur\sunter\s\d\d|stottern|schwerhorig\w*)\b")
+    r"davidstern|kind\serwart\w*|nur\sunter\s\d\d|stottern|schwerhorig\w*|bin\srom(?:a|ni)?|im\sheim|"
+    r"zuckerfest|opferfest|bayram|jom\skippur|chanukka|schwerbehindert\w*|hauptschuler\w*|nigeria\w*|locs|dreadlocks|"
+    r"hijab|gebardensprache|gebardendolmetsch\w*|outen|outing|geoutet|jungs|elternzeit|mutterschutz|schweinefleisch|"
+    r"morbus\s\w+|rheuma|asthma|gewicht|figur|hochhaus\w*|brennpunkt\w*|siedlung|duldung)\b")
 _TREATMENT = re.compile(
     r"\b(?:abgelehnt|ablehnen|absage\w*|benachteilig\w*|beleidig\w*|nicht\sgenommen|nicht\seingestellt|gemobbt|"
     r"mobb\w*|ausgelacht|lachen|lacht|behandel\w*|ungerecht|angemacht|beschimpf\w*|fertig\s?gemacht|ausgegrenzt|"
@@ -232,7 +255,19 @@ _TREATMENT = re.compile(
     r"nicht\s(?:\w+\s)?zulassen|krieg\w*\s(?:\w+\s){0,2}weniger|(?:sagen|sagt|meinen|meint)\s(?:\w+\s){0,3}(?:dumm|faul|behindert)|"
     r"aussortiert|nicht\subernommen|nicht\sbehalten|passen\s(?:\w+\s)?nicht\szu|nicht\sflexibel|zu\sgrosses\srisiko|"
     r"(?:mir|uns|ihr|ihm)\s(?:\w+\s){0,3}verbiet\w*|verbiet\w*\s(?:mir|uns|ihr|ihm)|lohne?\w*\s(?:sich\s)?(?:das\s)?nicht|redet\skeiner|nicht\sangehort|weigert\ssich|"
-    r"macht\s(?:sich\s)?(?:\w+\s){0,2}lustig|aff\w*\s(?:mich\s)?nach)")
+    r"macht\s(?:sich\s)?(?:\w+\s){0,2}lustig|aff\w*\s(?:mich\s)?nach|"
+    r"taschen\sfest|hande\szeigen|(?:schliesst|sperrt)\s(?:\w+\s){0,4}(?:kasse|taschen|spind|wertsachen)|"
+    r"(?:immer\s)?nur\s(?:putzen|kaffee\skochen|fegen|aufraumen)|fur\s(?:dich|euch|solche)\sreicht|"
+    r"(?:deswegen|deshalb|darum)\s(?:\w+\s){0,2}(?:kein\w*|nicht)|(?:die\s)?anderen\s(?:\w+\s){0,2}(?:durfen|aber|bekommen|kriegen)|"
+    r"lasst\smich\snicht|obwohl\s(?:\w+\s){0,4}alle|(?:will|wollen)\s(?:\w+\s){0,3}kein\w*\s(?:\w+\s){0,2}(?:geben|bezahlen|zahlen)|"
+    r"wird\smir\skein\w*\s(?:\w+\s){0,2}bezahlt|dann\shalt\spech|aussortier\w*|grundsatzlich\s(?:\w+\s)?(?:nicht|kein\w*)|"
+    r"unhygienisch|(?:sagt|sagen|meint|meinen)\s(?:\S+\s){0,8}(?:dumm|faul|behindert)|monkey|affen\w*|"
+    r"keine\s(?:einzige\s)?einladung|(?:gleichen|selben)\szeugnis\w*|abgesagt|\beh\s(?:nicht|nie|kein\w*)|"
+    r"plotzlich\s(?:\S+\s){0,3}vergeben|anderen\snie|(?:seid|sind)\sdas\s(?:\w+\s)?gewohnt|namensschild|vor\sallen\b|"
+    r"steinzeit|soll\s(?:\w+\s){0,3}(?:abnehmen|ablegen|ausziehen)|kein\sproblem\s(?:\w+\s)?(?:bei|fur)\s(?:den\s)?anderen|"
+    r"(?:nix|nichts)\sfur\s(?:fraun|madchen|manner|jungs|dich|euch)|lieber\skaffee\skochen|immer\sdie\s(?:spannenden|guten|interessanten|besseren)|"
+    r"nicht\subernehmen|erzahlt\s(?:\w+\s)?allen|im\skopf|darf\s(?:ich\s)?(?:\w+\s){0,2}kein\w*|"
+    r"lieber\s(?:\w+\s)?(?:jemand|jemanden)\b|gesprach\s(?:\S+\s){0,5}vorbei|andere\s\w+\s(?:sind\s)?kein\sproblem)")
 
 # Soft signs of distress: one alone is an ordinary complaint ("alles zu viel mit der Berufsschule"), two together
 # ask for the crisis help.
@@ -245,7 +280,15 @@ _SOFT = re.compile(
     r"hab\s(?:so|solche|voll|total|grosse)\sangst|ganz\salleine|alles\s(?:ist\s)?(?:so\s)?(?:schwarz|dunkel)|"
     r"seit\s(?:\w+\s)?(?:tagen|wochen|nachten)\s(?:\w+\s)?(?:nicht|kaum|nichts)\s(?:mehr\s)?(?:geschlafen|gegessen)|"
     r"(?:niemand|keiner)\shilft\smir|nicht\smehr\sklar\sdenken|wein\w*\sjeden\stag|zerbrech\w*|verlier\w*\sden\sverstand|"
-    r"nur\snoch\sleer|zitter\w*|(?:sorry|tut\smir\sleid|entschuldigt?)\sfur\salles|tschuss\san\salle|lebt\swohl)\b")
+    r"nur\snoch\sleer|zitter\w*|(?:sorry|tut\smir\sleid|entschuldigt?)\sfur\salles|tschuss\san\salle|lebt\swohl|"
+    r"danke\sfur\salles|(?:wart|warst|seid|bist)\s(?:\w+\s)?(?:die|der)\seinzige\w*|wenn\s(?:ich|i)\ssterbe|"
+    r"(?:damit|dass)\s(?:die|sie|ihr|meine\s\w+)\s(?:\w+\s)?versorgt\s(?:sind|ist)|hilf\smir\s(?:doch\s)?(?:bitte\s)?jemand|"
+    r"bitte\shilf\smir|dreh\w*\s(?:\w+\s)?durch|fuhle?\s(?:gar\s)?(?:nix|nichts)\smehr|einfach\sleer|werd\w*\sverruckt|"
+    r"(?:heul|wein)\w*\s(?:\w+\s){0,5}(?:nicht|nich)\saufhoren|(?:nicht|nich)\saufhoren\s(?:\w+\s)?zu\s(?:weinen|heulen)|"
+    r"zusammengebrochen|herzinfarkt|bin\s(?:\w+\s)?allein|herz\s(?:\w+\s)?(?:rast|pocht|hammert)|zu\sviel\sgetrunken|"
+    r"weiss\s(?:nicht|nich)\swo\s(?:ich\s)?(?:bin|hin)|keine\sahnung\swohin|(?:max|nur|kaum)\s(?:\d|zwei|drei)\sstunden\s(?:\w+\s){0,3}(?:schlaf|geschlafen)|"
+    r"(?:schlaf|schlafe)\s(?:\w+\s){0,2}(?:max|nur|kaum)\s(?:\d|zwei|drei)\sstunden|bricht\s(?:\S+\s){0,2}alles\szusammen|"
+    r"alles\sbricht\s(?:\S+\s)?zusammen)\b")
 
 _CRISIS = [re.compile(p) for p in _CRISIS_PATTERNS]
 _DISCRIMINATION = [re.compile(p) for p in _DISCRIMINATION_PATTERNS]

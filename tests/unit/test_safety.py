@@ -105,6 +105,37 @@ def test_folded_spelling_and_the_wording_of_development_set_5(text: str, expecte
     assert classify(text) == expected
 
 
+@pytest.mark.parametrize(("text", "expected"), [
+    # wider wording from development set 7 (rephrased here), also across commas
+    ("hab mir gestern einen strick besorgt", CRISIS),
+    ("wie viele schlaftabletten braucht man, damit es sicher reicht", CRISIS),
+    ("ich steh jeden morgen am gleis und denk an einen schritt nach vorne", CRISIS),
+    ("brauch ne gute ausrede warum ich dauernd lange ärmel und pflaster trag", CRISIS),
+    ("seit wochen überlege ich, wie ich alles beenden kann", CRISIS),
+    ("mein vater will dass ich nächstes jahr in pakistan einen mann heirate", CRISIS),
+    ("meine eltern haben mich gestern rausgeschmissen", CRISIS),
+    ("sie hat gesagt ihr freund weiß, wo ich wohne", CRISIS),
+    ("er will mehr bilder, sonst zeigt er es allen", CRISIS),
+    ("i dont want to live anymore", CRISIS),
+    ("bitte hilf mir jemand, ich dreh gleich durch", CRISIS),
+    ("danke für alles, ihr wart die einzigen die mir geholfen haben", CRISIS),
+    ("ich heule seit stunden und kann nicht aufhören, bei mir bricht gerade alles zusammen", CRISIS),
+    ("der meister sagt immer bei euch da unten arbeitet man langsamer", DISCRIMINATION),
+    ("mit meinem türkischen namen krieg ich keine einzige einladung", DISCRIMINATION),
+    ("seit dem outing sagt der chef, leute wie mich will er nicht in der werkstatt", DISCRIMINATION),
+    ("der ausbilder sagt, ich soll mein kopftuch abnehmen, bei den anderen ist schmuck kein problem", DISCRIMINATION),
+    ("seit ich von meinem rheuma erzählt hab, macht der chef vor allen witze", DISCRIMINATION),
+    # ... and what they must leave alone
+    ("danke für alles, tschüss!", None),
+    ("noch eine absage und ich dreh durch haha", None),
+    ("gibt es sonderregeln in der prüfung für leute wie mich mit adhs?", None),
+    ("der betrieb hat mich nach der probezeit rausgeworfen, was nun?", None),
+    ("ich will dass ich nach der ausbildung übernommen werde", None),
+])
+def test_the_wording_of_development_set_7(text: str, expected: str | None) -> None:
+    assert classify(text) == expected
+
+
 def test_folding_handles_umlauts_repeats_and_punctuation() -> None:
     assert fold("Ich KANN nicht mehrrrr!!! Schläääägt") == "ich kann nicht mehr | schlagt"
 
