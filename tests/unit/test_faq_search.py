@@ -4,6 +4,9 @@ and the actions that answer with the article (ask_faq, and nlu_fallback with the
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -130,6 +133,26 @@ def test_a_message_is_embedded_once_by_the_prefetch_or_the_first_question(tmp_pa
     assert index.rank("muss ein bild auf meine bewerbung?")[0].key == "bewerbungsfoto"
     index.rank(first)  # within the minute: not embedded again
     assert embedder.queries == [first, "muss ein bild auf meine bewerbung?"]
+
+
+ONE_INDEX_IN_A_FRESH_PROCESS = """
+import sys
+from pathlib import Path
+from threadpoolctl import threadpool_info
+from knowledge_base.faq_search import FaqEntry, shared_index
+before = max(p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas")
+shared_index(lambda: [FaqEntry("a", "A", "Antwort.", ("Frage?",))], Path(sys.argv[1]))
+after = max(p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas")
+print(before, after)
+"""
+
+
+def test_the_process_with_the_index_computes_with_one_blas_thread(tmp_path: Path) -> None:
+    """The index's small products lose time and take a core from Rasa with a BLAS thread per core (docs/perf.md)."""
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "2", "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    done = subprocess.run([sys.executable, "-c", ONE_INDEX_IN_A_FRESH_PROCESS, str(tmp_path)], env=env,
+                          capture_output=True, text=True, timeout=300, check=True)
+    assert done.stdout.split() == ["2", "1"]
 
 
 def test_hit_confidence_follows_the_thresholds() -> None:
