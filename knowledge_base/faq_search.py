@@ -347,9 +347,9 @@ _index: FaqIndex | None = None
 
 def one_blas_thread() -> None:
     """numpy's OpenBLAS in this process computes with one thread. The index's products of one message vector with a
-    few thousand example vectors take about 0.1 ms on one thread; with OpenBLAS's default of one thread per core they
-    took 0.6–3 ms on the 2-core machine while Rasa ran beside them (threads woken and waited for on every product;
-    measured 2026-12-01, docs/perf.md) and took the second core from Rasa's NLU."""
+    few thousand example vectors are small: with OpenBLAS's default of one thread per core, which it wakes and waits
+    for on every product, the index work of a turn had a p95 of 6–30 ms on the 2-core machine, with one thread under
+    2.5 ms (measured 2026-12-01, docs/perf.md "One BLAS thread")."""
     threadpool_limits(limits=1, user_api="blas")
 
 

@@ -61,7 +61,7 @@ _CRISIS_PATTERNS = [
     r"\btabletten\s(?:gesammelt|gehortet|gebunkert)|\bwie\sviele\s(?:tabletten|pillen)\s(?:\w+\s){0,3}(?:braucht|muss|sterben|tot)",
     r"\bsich\s(?:\w+\s){0,2}(?:etwas|was|wat)\san(?:zu)?tu[nt]\b|\bsich\s(?:selbst\s)?(?:umbringen|umzubringen|das\sleben\s(?:zu\s)?nehmen)",
     r"\b(?:steh|stehe|sitz|sitze)\s(?:\w+\s){0,2}(?:auf|an)\s(?:der|einer|dem|den)\s(?:brucke|dach|gleis\w*|klippe|bahnsteigkante)\b",
-    r"\bweg\sfur\simmer\b|\bfur\simmer\s(?:weg|einschlafen|verschwinden)\b",
+    r"\bweg\s(?:\|\s)?(?:\w+\s){0,3}fur\simmer\b|\bfur\simmer\s(?:weg|einschlafen|verschwinden)\b",
     r"\babschieds(?:brief|nachricht|video|text)\w*",
     r"\b(?:uberlegt|geplant|plane|plan)\s(?:\w+\s){0,3}wie\sich\ses\s(?:mache|beende|tu)\b",
     # broader wording (second development set)
@@ -76,8 +76,8 @@ _CRISIS_PATTERNS = [
     r"\bsammel\w*\s(?:\w+\s){0,3}tabletten\b|\bverschenkt\s(?:\w+\s){0,3}sachen\b",
     r"\bschneide\smich\b|\bschneide\smir\s(?:\w+\s)?(?:in\s)?(?:die\s|den\s|meine?n?\s)?(?:arme?|haut|beine?|handgelenke?|pulsadern?)\b|\b(?:wieder|absichtlich|selber|selbst)\s(?:\w+\s)?geschnitten\b|\bhab\s(?:wieder\s)?geschnitten\b|"
     r"\bklinge\b|\bschnittwunden|\bfrischen\sschnitten|"
-    r"\brasierklingen|\bnarben\b",
-    r"\bverletz\w*\s(?:mich|sich)\sselbst\b|\bmir\s(?:\w+\s){0,3}(?:wehgetan|weh\sgetan)\b|\bsv\sdruck\b|\bruckfall\b",
+    r"\brasierkling\w*|\bnarben\b",
+    r"\bmir\s(?:\w+\s){0,3}(?:wehgetan|weh\sgetan)\b|\bsv\sdruck\b|\bruckfall\b",
     r"\b(?:mich|mir|sich)\s(?:(?!an\b|am\b|beim\b|bei\b)\w+\s){0,3}(?:verbrenne|verbrannt|aufkratzen|aufgekratzt|blutig)\b|\bverbrenn\w*\s(?:ich\s)?(?:mich|mir)\s(?:\w+\s){0,3}(?:zigarett\w*|feuerzeug|kerze\w*|bugeleisen)\b|\bbis\ses\sblutet\b",
     r"\bbis\s(?:die\s)?(?:knochel|haut)\s(?:aufplatz|blut)\w*|\bbis\ses\s(?:in\smeinem\skopf\s)?ruhig\swird\b",
     r"\b(?:gibt|gibts)\s(?:es\s)?(?:schlage|prugel|hau)\b|\b(?:schlage|prugel)\b",
@@ -90,8 +90,8 @@ _CRISIS_PATTERNS = [
     r"\bmit\s(?:ihm|ihr|dem\schef)\s(?:schlafe|schlafen)\b|\bnudes?\b|\bpenis\b|\bvideos?\svon\smir\b|\bohne\st\s?shirt\b",
     r"\bheimlich\sgefilmt\b|\bversteckte\skamera\b|\bans\sbein\sgefasst\b|\bgekusst\sobwohl\b|\bgezwungen\b|\bins\sgetrank\b",
     r"\bsachen\smit\smir\b|\bkommt\snachts\sin\smein\szimmer\b|\bniemandem\ssagen\sdarf\b|\bunter\sden\srock\b",
-    r"\bwo\sich\s(?:heute?\s)?(?:schlafen|pennen|hin)\s(?:soll|kann)\b|\b(?:bin|sind)\s(?:von\szuhause\s)?abgehaun\b",
-    r"\bhau\sheute\snacht\sab\b|\bbreakdown\b|\bcant\sbreathe\b|\bhor\s(?:\w+\s){0,3}stimmen\b|\bbreche\s(?:\w+\s){0,2}zusammen\b",
+    r"\bwo\s(?:ich|i)\s(?:heute?\s)?(?:nacht\s)?(?:schlafen|pennen|hin)\s(?:soll|kann)\b|\b(?:bin|sind)\s(?:von\szuhause\s)?abgehaun\b",
+    r"\bhau\sheute\snacht\sab\b|\bbreakdown\b|\bcant\sbreathe\b|\bhore?\s(?:\w+\s){0,3}stimmen\b|\bbreche\s(?:\w+\s){0,2}zusammen\b",
     r"\bnach\sjedem\sessen\b|\bnicht\smehr\skonnen\b|\bkeine\swohnung\smehr\b",
     # self-harm
     # "ritzen" only with the person in the clause: glass, gravestones and school desks are ritzed too
@@ -138,7 +138,7 @@ _CRISIS_PATTERNS = [
     rf"\b(?:war|ware)\s{I}\s(?:\w+\s){{0,2}}(?:nicht|nich)\smehr\s(?:da|hier)\b|\bbrauch\s(?:ich\s)?(?:eh\s)?bald\s(?:nicht|nichts)\smehr\b",
     r"\b(?:alles|meine\ssachen)\s(?:\w+\s){0,3}verschenkt\b|\bverschwinden\s(?:\w+\s){0,3}(?:nie\s(?:mehr|wieder)\sauftauchen|fur\simmer)\b",
     r"\bgrund\smehr\s(?:\w+\s)?aufzustehen\b",
-    r"\bzigarett\w*\s(?:\w+\s){0,4}(?:arm|armen|haut|hand|bein|beinen)\b|\bschnitte\s(?:am|an\sden|an\smeinen)\s(?:arm|armen|bein|beinen|handgelenk)",
+    r"\bzigarett\w*\s(?:\w+\s){0,4}(?:arm|armen|haut|hand|bein|beinen|handgelenk\w*)\b|\bschnitte\s(?:am|an\sden|an\smeinen)\s(?:arm|armen|bein|beinen|handgelenk)",
     r"\bschlag\w*\s(?:mich|mir)\s(?:selber|selbst)\b|\b(?:tabletten|pillen)\sgeschluckt\b|\bzu\sviele?\s(?:tabletten|pillen)\b",
     r"\b(?:magersucht|magersuchtig|bulimie|anorexie|essstorung|fressattacke)\w*|\bfinger\sin\sden\shals\b|\bdarf\snicht\szunehmen\b",
     r"\babfuhrmittel\b|\bkalorie\w*\s(?:\w+\s){0,4}hasse\smich\b|\bperiode\s(?:ist\s)?(?:schon\s)?weg\b",
@@ -173,7 +173,7 @@ _CRISIS_PATTERNS = [
     r"\bgegen\sdie\swand\s(?:\w+\s){0,3}bis\b|\bbestraf\w*\s(?:ich\s)?(?:mich|mir)\b",
     r"\babsichtlich\s(?:\w+\s){0,6}(?:eingeklemmt|verbrannt|verbruht|verletzt|gebrochen|geschlagen|gestossen|kotz\w*|erbrech\w*)\b"
     r"|\b(?:verbrannt|verletzt|geschnitten|eingeklemmt|verbruht)\s(?:\|\s)?(?:\w+\s){0,2}nicht\saus\sversehen\b",
-    r"\bverletz\w*\s(?:ich\s)?(?:mich|sich)\s(?:wieder\s|immer\s|oft\s)?selbst\b|\b(?:kotz|kotze)\s(?:\w+\s){0,4}absichtlich\b",
+    r"\bverletz\w*\s(?:ich\s)?(?:mich|sich)\s(?:\w+\s){0,4}selbst\b|\b(?:kotz|kotze)\s(?:\w+\s){0,4}absichtlich\b",
     r"\b(?:vom|mit\sdem)\sgurtel\b|\b(?:messer|klinge|waffe|pistole)\s(?:\w+\s){0,3}(?:an\sden\shals|vors\sgesicht|vor\sdas\sgesicht|an\sden\skopf|an\sdie\skehle)\b",
     r"\b(?:wirft|werfen|schmeisst|schmeissen)\s(?:\w+\s){0,5}nach\smir\b|\bhaut\s(?:er|sie)\s(?:uns|mich)\b(?!\s(?:\w+\s)?um\b)",
     r"\b(?:hat|haben)\s(?:mir|ihr|ihm)\s(?:(?!beim\b|aus\b|versehentlich\b)\w+\s){0,3}(?:die\snase|den\sarm|den\skiefer|die\srippen?|den\sfinger|die\shand|einen\szahn|zahne)\s(?:gebrochen|ausgeschlagen|angebrochen)\b",
@@ -190,21 +190,19 @@ _CRISIS_PATTERNS = [
     r"\bstrick\s(?:\w+\s){0,2}(?:gekauft|besorgt|geholt|bereit|dabei|geknupft)\b|\b(?:baum|ast|balken|haken)\s(?:\S+\s){0,5}(?:stabil|fest)\sgenug\b",
     r"\b(?:damit|dass)\s(?:man|ich|i)\s(?:\w+\s){0,2}(?:nicht|nich)\s(?:mehr\s)?uberleb\w*|\b(?:damit|dass)\ses\s(?:sicher\s)?reicht\b(?:\s\S+){0,6}\s\w*(?:tabletten|pillen)\b|\w*(?:tabletten|pillen)\b(?:\s\S+){0,6}\s(?:damit|dass)\ses\s(?:sicher\s)?reicht\b",
     r"\buberleg\w*\s(?:\w+\s){0,2}(?:zu\s)?(?:springen|runterzuspringen)\b|\b(?:dach|brucke|balkon|hochhaus|fenster)\s(?:\w+\s){0,6}(?:zu\s)?springen\b",
-    r"\bweg\s(?:\|\s)?(?:\w+\s){0,3}fur\simmer\b|\bnachste\sjahr\s(?:\w+\s)?(?:nicht|nie)\s(?:mehr\s)?erleb\w*|\b(?:heute\snacht|heut\snacht|morgen|bald)\s(?:ist\s)?(?:es|alles)\s(?:\w+\s)?vorbei\b",
+    r"\bnachste\sjahr\s(?:\w+\s)?(?:nicht|nie)\s(?:mehr\s)?erleb\w*|\b(?:heute\snacht|heut\snacht|morgen|bald)\s(?:ist\s)?(?:es|alles)\s(?:\w+\s)?vorbei\b",
     r"\b(?:erleichtert|froh|besser\sdran)\s(?:\w+\s){0,2}wenn\s(?:ich|i)\s(?:\w+\s)?(?:weg|tot|nicht\smehr\sda)\b|\bnie\s(?:mehr|wieder)\saufstehen\b|\bschritt\snach\svorne?\b(?:\s\S+){0,6}\s(?:zug|gleis|bahn)|\b(?:zug|gleis|bahn)\b(?:\s\S+){0,14}\sschritt\snach\svorne?\b|\bvor\s(?:den|einen|nen|die)\s(?:zug|bahn|u\sbahn|s\sbahn)\s(?:zu\s)?(?:gehen|springen|laufen)\b",
     r"\bmich\s(?:\w+\s){0,2}(?:ein|das|der|nen|n)\s(?:auto|zug|lkw|bus|laster)\s(?:\w+\s)?(?:erwischt|uberfahrt|uberrollt)\b",
     r"\bangst\s(?:\w+\s){0,2}(?:dass|das)\s(?:ich|i)\s(?:\w+\s)?sterb\w*|\bsleep\swith\s(?:him|her)\b|\bthrows?\s(?:\w+\s){0,2}at\sme\b|\bon\sthe\sstreet\b|\b(?:dont|do\snot)\swant\sto\slive\b|\bwant\sto\slive\sanymore\b",
     r"\b(?:paracetamol|ibus?|\w*tabletten)\b(?:\s\S+){0,8}\s(?:ganze|ne|eine|volle)\spackung\b|\bsterben\s(?:\S+\s){0,4}(?:zu\sviele?\s)?(?:paracetamol|\w*tabletten|pillen)\b",
     r"\bwie\s(?:ich|i)\s(?:\S+\s){0,2}(?:alles|es|mein\sleben)\s(?:beenden|beende)\b|\b\w*tabletten\s(?:\S+\s){0,3}(?:zur\sseite\sgelegt|bereitgelegt|bereit\sgelegt|versteckt)\b",
-    r"\bnicht\sverdient\szu\s(?:essen|leben)\b|\bhungere\b|\b(?:ess|esse)\s(?:\w+\s){0,3}(?:nix|nichts)\smehr\b|\bfrische\w*\sschnitt\w*|\brasierkling\w*|\bbis\s(?:sie|er|es)\sblutet\b",
+    r"\bnicht\sverdient\szu\s(?:essen|leben)\b|\bhungere\b|\b(?:ess|esse)\s(?:\w+\s){0,3}(?:nix|nichts)\smehr\b|\bfrische\w*\sschnitt\w*|\bbis\s(?:sie|er|es)\sblutet\b",
     r"\b(?:ausrede|verstecken|verheimlich\w*)\b(?:\s\w+){0,10}\s(?:pflaster|verbande?|wunden|narben|lange\sarmel)\b|\b(?:pflaster|verbande?|narben|lange\sarmel)\b(?:\s\w+){0,10}\sausrede\b",
-    r"\bverletz\w*\s(?:ich\s)?(?:mich|sich)\s(?:\w+\s){0,4}selbst\b|\bzigarett\w*\s(?:\w+\s){0,4}handgelenk\w*\b",
     r"\b(?:eltern|vater|papa|mutter|mama|familie|stiefvater|stiefmutter|wohngruppe)\s(?:\w+\s){0,4}(?:rausgeschmissen|rausgeworfen|rausgeschmissn|vor\sdie\stur)\b|\b(?:von\s(?:zu\s?hause|daheim)|aus\sder\s(?:wg|wohngruppe|einrichtung))\s(?:\w+\s)?abgehaun\b",
     r"\bdass\s(?:ich|i)\s(?:\w+\s){0,8}heirate\b|\b(?:zuhause|zu\shause|daheim)\s(?:\w+\s){0,3}nichts\szu\sessen\b|\bnehm\w*\smir\s(?:\w+\s){0,3}(?:pass|ausweis)\b|\blass\w*\smich\s(?:\w+\s)?nicht\s(?:mehr\s)?(?:aus\sdem\shaus|raus)\b",
     r"\bweiss\s(?:\|\s)?wo\s(?:ich|du)\swohn\w*|\bhose\s(?:\w+\s)?runtergezogen\b|\bin\sden\s(?:bauch|magen|rucken)\s(?:geschlagen|getreten|geboxt)\b|\bmit\sder\sfaust\b",
     r"\b(?:treten|tritt|schlagen|schlagt)\s(?:sie|er|die|der)\smich\b|\bzwischen\sdie\sbeine\b|\bspruche\s(?:uber|zu)\s(?:meinen|ihren|meine|ihre)\s(?:korper|brust|brusten|hintern|figur|beine)\b",
-    r"\bsonst\s(?:zeigt|schickt|postet|verbreitet|stellt)\s(?:er|sie)\s(?:es|das|die|den)\b|\b(?:alles\sin\smir|innerlich)\s(?:ist\s)?(?:\w+\s)?(?:taub|leer|tot)\b|\bhore?\s(?:\w+\s){0,3}stimmen\b",
-    r"\bwo\s(?:ich|i)\s(?:heute?\s)?(?:nacht\s)?(?:schlafen|pennen|hin)\s(?:soll|kann)\b",
+    r"\bsonst\s(?:zeigt|schickt|postet|verbreitet|stellt)\s(?:er|sie)\s(?:es|das|die|den)\b|\b(?:alles\sin\smir|innerlich)\s(?:ist\s)?(?:\w+\s)?(?:taub|leer|tot)\b",
 ]
 
 _DISCRIMINATION_PATTERNS = [
@@ -216,7 +214,7 @@ _DISCRIMINATION_PATTERNS = [
     r"\b(?:nur|keine)\s(?:deutsche|manner|jungs|fraun)\s(?:\w+\s){0,2}(?:genommen|eingestellt|gesucht|gewollt|einstell\w*|nimmt|nehmen)\b",
     r"\bdeadname|\bmisgender\w*",
     r"\b(?:schwuchtel\w*|mannsweib\w*|affengerausch\w*|schlitzaug\w*|zigeuner\w*|kopftuchmadchen|kampflesbe\w*|transe|tunte)\b",
-    r"\bbei\seuch\s(?:da\s|dort\s)?(?:unten|druben)\b|\b(?:so\s)?leute\swie\s(?:mich|dich|euch|uns)\s(?:\S+\s){0,4}(?:nicht|kein\w*)\b",
+    r"\bbei\seuch\s(?:da\s|dort\s)?(?:unten|druben)\b|\bleute\swie\s(?:mich|dich|euch|uns)\s(?:\S+\s){0,4}(?:nicht|kein\w*)\b",
 ]
 
 # A ground (origin, religion, gender …) alone is no complaint ("wegen meiner Behinderung in Teilzeit?", "Darf ich
@@ -236,7 +234,7 @@ _GROUND = re.compile(
     r"alleinerziehend\w*|hartz|burgergeld|dialekt|fraunberuf|mannerberuf|kita|pflege\w*|schwarze\w*|hautfarbe|"
     r"davidstern|kind\serwart\w*|nur\sunter\s\d\d|stottern|schwerhorig\w*|bin\srom(?:a|ni)?|im\sheim|"
     r"zuckerfest|opferfest|bayram|jom\skippur|chanukka|schwerbehindert\w*|hauptschuler\w*|nigeria\w*|locs|dreadlocks|"
-    r"hijab|gebardensprache|gebardendolmetsch\w*|outen|outing|geoutet|jungs|elternzeit|mutterschutz|schweinefleisch|"
+    r"gebardensprache|gebardendolmetsch\w*|outen|outing|geoutet|jungs|elternzeit|mutterschutz|schweinefleisch|"
     r"morbus\s\w+|rheuma|asthma|gewicht|figur|hochhaus\w*|brennpunkt\w*|siedlung|duldung)\b")
 _TREATMENT = re.compile(
     r"\b(?:abgelehnt|ablehnen|absage\w*|benachteilig\w*|beleidig\w*|nicht\sgenommen|nicht\seingestellt|gemobbt|"
@@ -252,13 +250,13 @@ _TREATMENT = re.compile(
     r"bekomm\w*\s(?:\w+\s){0,2}weniger|verdien\w*\sweniger|anders\sals|keine\sausbildung\sfur|nicht\sgeeignet|"
     r"beschwer\w*|ablehnung|gemieden|schikan\w*|verspott\w*|nachgemacht|imitier\w*|ignorier\w*|"
     r"unprofessionell|will\s(?:er|sie|der|die|man|keiner)\s(?:\w+\s){0,2}nicht|zu\s(?:kompliziert|aufwendig|riskant)|"
-    r"nicht\s(?:\w+\s)?zulassen|krieg\w*\s(?:\w+\s){0,2}weniger|(?:sagen|sagt|meinen|meint)\s(?:\w+\s){0,3}(?:dumm|faul|behindert)|"
-    r"aussortiert|nicht\subernommen|nicht\sbehalten|passen\s(?:\w+\s)?nicht\szu|nicht\sflexibel|zu\sgrosses\srisiko|"
+    r"nicht\s(?:\w+\s)?zulassen|krieg\w*\s(?:\w+\s){0,2}weniger|"
+    r"nicht\subernommen|nicht\sbehalten|passen\s(?:\w+\s)?nicht\szu|nicht\sflexibel|zu\sgrosses\srisiko|"
     r"(?:mir|uns|ihr|ihm)\s(?:\w+\s){0,3}verbiet\w*|verbiet\w*\s(?:mir|uns|ihr|ihm)|lohne?\w*\s(?:sich\s)?(?:das\s)?nicht|redet\skeiner|nicht\sangehort|weigert\ssich|"
     r"macht\s(?:sich\s)?(?:\w+\s){0,2}lustig|aff\w*\s(?:mich\s)?nach|"
     r"taschen\sfest|hande\szeigen|(?:schliesst|sperrt)\s(?:\w+\s){0,4}(?:kasse|taschen|spind|wertsachen)|"
-    r"(?:immer\s)?nur\s(?:putzen|kaffee\skochen|fegen|aufraumen)|fur\s(?:dich|euch|solche)\sreicht|"
-    r"(?:deswegen|deshalb|darum)\s(?:\w+\s){0,2}(?:kein\w*|nicht)|(?:die\s)?anderen\s(?:\w+\s){0,2}(?:durfen|aber|bekommen|kriegen)|"
+    r"nur\s(?:putzen|kaffee\skochen|fegen|aufraumen)|fur\s(?:dich|euch|solche)\sreicht|"
+    r"(?:deswegen|deshalb|darum)\s(?:\w+\s){0,2}(?:kein\w*|nicht)|anderen\s(?:\w+\s){0,2}(?:durfen|aber|bekommen|kriegen)|"
     r"lasst\smich\snicht|obwohl\s(?:\w+\s){0,4}alle|(?:will|wollen)\s(?:\w+\s){0,3}kein\w*\s(?:\w+\s){0,2}(?:geben|bezahlen|zahlen)|"
     r"wird\smir\skein\w*\s(?:\w+\s){0,2}bezahlt|dann\shalt\spech|aussortier\w*|grundsatzlich\s(?:\w+\s)?(?:nicht|kein\w*)|"
     r"unhygienisch|(?:sagt|sagen|meint|meinen)\s(?:\S+\s){0,8}(?:dumm|faul|behindert)|monkey|affen\w*|"
