@@ -28,21 +28,21 @@ class CharNgramArticles:
             raise ValueError("every example text needs its article label")
         self._tfidf = TfidfVectorizer(analyzer="char", ngram_range=NGRAM_RANGE, sublinear_tf=True, lowercase=True,
                                       dtype=np.float32)
-        self._examples = self._tfidf.fit_transform(texts).tocsr()
+        examples = self._tfidf.fit_transform(texts)
         groups = len(passages)
         membership = sparse.csr_matrix((np.ones(len(labels), dtype=np.float32), (labels, np.arange(len(labels)))),
                                        shape=(groups, len(labels)))
-        self._centroids = normalize(membership @ self._examples).tocsr()
-        self._passages = self._tfidf.transform(passages).tocsr()
+        centroids = normalize(membership @ examples)
+        # one matrix, n-grams × (examples, centroids, passages): a message's few n-grams pick a few of its rows, one
+        # sparse product per message (about 2 ms; the same product the other way round took about 12 ms)
+        self._columns = sparse.vstack([examples, centroids, self._tfidf.transform(passages)]).T.tocsr()
+        self._examples, self._groups = len(texts), groups
         # best example per article: one maximum over the rows of each article (texts are grouped by label)
         self._starts = np.flatnonzero(np.r_[True, labels[1:] != labels[:-1]])
 
     def similarity(self, text: str) -> Scores:
         """Best example + centroid + answer passage, per article."""
-        query = self._tfidf.transform([text]).T.tocsc()
-        examples = np.asarray((self._examples @ query).todense()).ravel()
-        best = np.maximum.reduceat(examples, self._starts)
-        rest = np.asarray((self._centroids @ query).todense()).ravel() + np.asarray(
-            (self._passages @ query).todense()).ravel()
-        total: Scores = (best + rest).astype(np.float32)
+        row = (self._tfidf.transform([text]) @ self._columns).toarray().ravel()
+        n, g = self._examples, self._groups
+        total: Scores = (np.maximum.reduceat(row[:n], self._starts) + row[n:n + g] + row[n + g:]).astype(np.float32)
         return total
