@@ -3,7 +3,7 @@ and answer passages. The dense embeddings (knowledge_base/faq_search.py) know wh
 know which words it shares with an article's examples — "Berichtsheft", "Zwischenprüfung", "BAB" — also when typed
 with a typo. Added to the dense score with a small weight they only reorder the articles: on development sets 7 and
 8, retrieval alone rose from 276/324 to 295/324 and from 272/317 to 290/317 top-1 (docs/nlu.md, "Spelling joins
-meaning"). Fitted in about a second when the index is built; nothing is cached or downloaded."""
+meaning"). Fitted in 1–2 s when the index is built; nothing is cached or downloaded."""
 
 from __future__ import annotations
 
