@@ -288,6 +288,7 @@ class FaqIndex:
             raise ValueError("no FAQ articles in the knowledge base")
         anchors = {intent: tuple(texts) for intent, texts in sorted((anchors or {}).items()) if texts}
         texts, labels = _grouped([(e.title, *e.examples) for e in entries])
+        passage_texts = [f"{e.title}. {e.answer}" for e in entries]
         anchor_texts, anchor_labels = _grouped(list(anchors.values()))
         cache = cache_dir / f"faq-{_fingerprint(entries, anchors)}.npz" if cache_dir else None
         stored = _read_cache(cache, len(texts), len(entries), len(anchor_texts)) if cache is not None else None
@@ -295,12 +296,12 @@ class FaqIndex:
             examples, passages, anchor_vectors = stored
         else:
             examples = embedder.query(texts).astype(np.float32)
-            passages = embedder.passage([f"{e.title}. {e.answer}" for e in entries]).astype(np.float32)
+            passages = embedder.passage(passage_texts).astype(np.float32)
             anchor_vectors = (embedder.query(anchor_texts).astype(np.float32) if anchor_texts
                               else np.zeros((0, examples.shape[1]), dtype=np.float32))
             if cache is not None:
                 _write_cache(cache, examples, passages, anchor_vectors)
-        ngrams = CharNgramArticles(texts, labels, [f"{e.title}. {e.answer}" for e in entries])
+        ngrams = CharNgramArticles(texts, labels, passage_texts)
         return cls([e.key for e in entries], examples, labels, passages, embedder,
                    list(anchors), anchor_vectors, anchor_labels, [e.title for e in entries], anchors, ngrams)
 
