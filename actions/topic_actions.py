@@ -190,6 +190,10 @@ class ActionAnswerFunding(KnowledgeAction):
             return []
         program = queries.funding_program(session, program.key)
         assert program is not None
+        if program.article is not None:  # its FAQ article answers it (training-specific details, own source)
+            events = send_faq(session, dispatcher, program.article,
+                              first_buttons=[render.button("Andere Förderungen", "ask_funding")])
+            return [*events, SlotSet("funding_program", program.key)]
         amounts = [
             f"{a.label}: {render.euro(a.amount_eur)} ({a.period}, gültig ab {render.german_date(a.valid_from)})"
             + (" – bitte aktuell prüfen" if a.to_verify else "")

@@ -255,6 +255,13 @@ def check_references(c: Content) -> None:
         if occ.pay_rule is not None and occ.pay_rule not in article_keys:
             raise ContentError("occupations.yml", f"Artikel '{occ.pay_rule}' fehlt", f"occupations[{n}] ({occ.name})",
                                "pay_rule")
+    for n, program in enumerate(c.funding.programs, start=1):
+        if program.article is not None and program.article not in article_keys:
+            raise ContentError("funding.yml", f"Artikel '{program.article}' fehlt", f"programs[{n}] ({program.key})",
+                               "article")
+        if program.article is not None and program.amounts:
+            raise ContentError("funding.yml", "Beträge stehen im Artikel, nicht im Programm (eine Stelle pro Zahl)",
+                               f"programs[{n}] ({program.key})", "amounts")
     known = {p.key for p in c.funding.programs} | set(article_keys)
     for n, article in enumerate(c.articles.articles, start=1):
         for ref in article.related:

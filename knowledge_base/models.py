@@ -86,6 +86,7 @@ class FundingProgram(SourcedMixin, Base):
     eligibility: Mapped[str] = mapped_column(Text)
     how_to_apply: Mapped[str] = mapped_column(Text)
     apply_url: Mapped[str] = mapped_column(String(500))
+    article: Mapped[str | None] = mapped_column(String(80))  # key of the FAQ article that answers it
 
     amounts: Mapped[list[FundingAmount]] = relationship(
         back_populates="program", cascade="all, delete-orphan", order_by="FundingAmount.position"

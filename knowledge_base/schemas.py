@@ -115,6 +115,9 @@ class FundingRow(Sourced):
     how_to_apply: str = NonEmpty
     apply_url: HttpUrl
     amounts: list[AmountRow] = Field(default_factory=list)
+    # the FAQ article that answers this programme in the chat when one exists (its twin: the same question, with the
+    # training-specific details and its own source); the programme then keeps only the overview's line and amounts
+    article: str | None = Field(default=None, pattern=r"^[a-z0-9_]+$")
 
 
 class FundingFile(Strict):

@@ -116,6 +116,18 @@ def test_funding_bab_with_amounts_and_source() -> None:
     assert slot(events, "funding_program") == "bab"
 
 
+@pytest.mark.parametrize(("program", "article"), [("kindergeld", "kindergeld_ausbildung"),
+                                                  ("schuelerticket", "schuelerticket_hessen_azubi")])
+def test_a_programme_with_an_faq_article_is_answered_by_the_article(program: str, article: str) -> None:
+    # the button of the overview names the programme; its twin article answers, with the way back to the others
+    msgs, events = run(ActionAnswerFunding(), tracker(f"/ask_funding{{\"funding_program\": \"{program}\"}}",
+                                                      "ask_funding", [{"entity": "funding_program", "value": program}]))
+    assert responses(msgs)[0] == "utter_faq_answer"
+    assert "Stand:" in msgs[0]["source"]
+    assert msgs[0]["buttons"][0]["payload"] == "/ask_funding" and msgs[0]["buttons"][-1]["payload"] == "/request_human"
+    assert slot(events, "faq_key") == article and slot(events, "funding_program") == program
+
+
 def test_funding_overview_without_programme() -> None:
     msgs, _ = run(ActionAnswerFunding(), tracker("Welche Förderung gibt es?", "ask_funding"))
     assert responses(msgs) == ["utter_funding_overview"]

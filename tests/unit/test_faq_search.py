@@ -337,8 +337,11 @@ def test_the_topic_keeps_what_only_it_can_answer() -> None:
     )
 
     # a programme named: the programme with its amounts
-    msgs, _ = run_action(tracker("bekomme ich als azubi noch kindergeld", intent="ask_funding"), ActionAnswerFunding())
+    msgs, _ = run_action(tracker("wie viel bab bekomme ich als azubi", intent="ask_funding"), ActionAnswerFunding())
     assert msgs[0]["response"] == "utter_funding_program"
+    # a programme whose twin is an FAQ article: the article
+    msgs, _ = run_action(tracker("bekomme ich als azubi noch kindergeld", intent="ask_funding"), ActionAnswerFunding())
+    assert msgs[0]["response"] == "utter_faq_answer" and msgs[0]["title"] == "Kindergeld während der Ausbildung"
     # its own subject: the broad article itself
     msgs, _ = run_action(tracker("was ist eigentlich eine teilzeitausbildung", intent="ask_parttime"),
                          ActionAnswerTopic())

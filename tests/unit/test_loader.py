@@ -88,6 +88,10 @@ def test_changed_content_is_synced(tmp_path: Path, content_copy: Path) -> None:
         ("funding.yml", lambda d: d["programs"][1].update(stand="gestern"), "programs[2]", "stand"),
         ("funding.yml", lambda d: d["programs"][0].update(source_url="keine url"), "programs[1]", "source_url"),
         ("articles.yml", lambda d: d["articles"][0].update(topic="quatsch"), "articles[1]", "topic"),
+        ("funding.yml", lambda d: d["programs"][0].update(article="gibtsnicht"), "programs[1]", "article"),
+        ("funding.yml", lambda d: [p for p in d["programs"] if p["key"] == "kindergeld"][0].update(
+            amounts=[{"label": "Kindergeld", "amount_eur": 255, "period": "monatlich", "valid_from": "2025-01-01"}]),
+         "programs[", "amounts"),
         ("occupations.yml", lambda d: d["occupations"][0].update(name="Zauberer/-in"), "occupations[1]", "name"),
         ("occupations.yml", lambda d: d["occupations"][0].update(interests=["gibtsnicht"]), "occupations[1]",
          "interests"),
