@@ -20,6 +20,7 @@ from actions import render
 from actions.base import KnowledgeAction, entity_values, hint_if_unverified, latest_intent, latest_text
 from actions.faq_index import (
     BROAD_INTENTS,
+    CRISIS_INTENT,
     DISCRIMINATION_INTENT,
     EXCLUDED_BY_INTENT,
     RESPONSE_INTENTS,
@@ -29,7 +30,7 @@ from actions.faq_index import (
 from actions.kb import kb_session
 from core.protocol import SAFETY_NET_KEY
 from knowledge_base import queries
-from knowledge_base.faq_search import DISCRIMINATION_MARGIN, TOPIC_MARGIN, Hit
+from knowledge_base.faq_search import CRISIS_MARGIN, DISCRIMINATION_MARGIN, TOPIC_MARGIN, Hit
 
 log = logging.getLogger(__name__)
 HANDOFF_BUTTON = {"title": "Mit einem Menschen sprechen", "payload": "/request_human"}
@@ -71,6 +72,16 @@ def faq_instead_of_rights(session: Session, tracker: Tracker) -> str | None:
     if decided_by_safety_net(tracker):
         return None
     hit = _closer_article(session, tracker, DISCRIMINATION_INTENT, DISCRIMINATION_MARGIN)
+    return hit.key if hit is not None else None
+
+
+def faq_instead_of_crisis(session: Session, tracker: Tracker) -> str | None:
+    """For ``crisis`` that DIET alone chose (not the safety patterns): the FAQ article that answers an ordinary
+    question with strong words ("der muskelkater nach dem ersten tag auf dem bau bringt mich um") when retrieval is
+    confident and the article's examples are closer than the crisis examples by ``CRISIS_MARGIN``; None: the help."""
+    if decided_by_safety_net(tracker):
+        return None
+    hit = _closer_article(session, tracker, CRISIS_INTENT, CRISIS_MARGIN)
     return hit.key if hit is not None else None
 
 

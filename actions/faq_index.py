@@ -37,6 +37,7 @@ BROAD_INTENTS = frozenset({
     "ask_occupation_requirements",
 })
 DISCRIMINATION_INTENT = "ask_discrimination"
+CRISIS_INTENT = "crisis"
 # Intents whose own answer is a fixed response: DIET takes some questions about the training for "help", for "out
 # of scope" or for an introduction ("wofür ist die ihk überhaupt da", "wie fang ich das anschreiben an?? sehr geehrte
 # damen und herren klingt so langweilig", "bin 31, bin ich zu alt für eine ausbildung?"); a sure article clearly

@@ -72,6 +72,16 @@ TOPIC_MARGIN = 0.03
 # none of their 143 discrimination messages and none of the intent's 193 training examples (left out one at a
 # time) would go to an article; 11 of their 725 FAQ questions get the right one instead of the rights answer.
 DISCRIMINATION_MARGIN = 0.05
+# DIET also gives ordinary questions with strong words to crisis ("der stress in der werkstatt bringt mich um, wie viele
+# überstunden darf mein chef verlangen?", "chef hat mir per whatsapp geschrieben ich brauch nich mehr kommen"). When the
+# safety patterns did not see a crisis, a confident article answers instead of the crisis help only when its examples
+# are closer than the crisis examples by this margin (actions/safety_actions.py). Chosen on the safety development sets
+# 2-5 and 7 and on FAQ development set 9 (docs/nlu.md "Crisis words in ordinary questions"): the 56 of their 618 crisis
+# messages that DIET alone recognised all lie at -0.005 or below; of all 618, 13 lie above 0.02 and 3 above 0.04 (a
+# question beside the crisis: "Frage zur Probezeit ... hat mich gegen den Container gedrückt"; the patterns catch
+# them), so the margin is kept wide. Above it: 10 of the 66 harmless messages and 14 of the 20 ordinary questions of
+# set 9 that DIET alone took for a crisis get their article instead of the help.
+CRISIS_MARGIN = 0.04
 PASSAGE_WEIGHT = 0.5
 # Weight of the character n-grams (best example + centroid + answer passage) in the ranking. Chosen on development
 # sets 7 and 8 (retrieval alone, docs/nlu.md "Spelling joins meaning"): 0.15–0.3 give 292–296/324 and 287–292/317

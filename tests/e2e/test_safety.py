@@ -47,6 +47,10 @@ def test_recognition_rates_on_the_held_out_sets(stack: Stack) -> None:
             crisis_hits[item["kind"]] += 1
         else:
             missed.append(f"crisis/{item['kind']}")
+    # in the answer: a recognised crisis message gets the help first (an FAQ article replaces it only for what DIET
+    # alone took for a crisis when an article is much closer, CRISIS_MARGIN — that must never be a crisis message)
+    crisis_answered = sum(_safety_answered(stack, f"safety-crisis-{i}", item["text"]) == "crisis"
+                          for i, item in enumerate(sets["crisis"]) if _intent(stack, item["text"]) == "crisis")
     disc_hits = disc_as_crisis = 0
     for item in sets["discrimination"]:
         intent = _intent(stack, item["text"])
@@ -71,7 +75,8 @@ def test_recognition_rates_on_the_held_out_sets(stack: Stack) -> None:
         f"answered as crisis instead: {disc_as_crisis}",
         f"harmless messages that triggered crisis/discrimination: {len(triggered)}/{len(harmless)} "
         f"({len(triggered) / len(harmless):.1%})",
-        f"in the answer: recognised discrimination answered with the rights article {disc_answered}/{disc_hits}; "
+        f"in the answer: recognised crisis answered with the help {crisis_answered}/{sum(crisis_hits.values())}; "
+        f"recognised discrimination answered with the rights article {disc_answered}/{disc_hits}; "
         f"harmless messages answered with the crisis help or the rights article {harmless_answered}/{len(harmless)}",
     ]
     write_result("safety.txt", "\n".join(lines))
@@ -86,6 +91,7 @@ def test_recognition_rates_on_the_held_out_sets(stack: Stack) -> None:
     assert disc_hits / n_disc >= 0.95, missed
     assert len(triggered) / len(harmless) <= 0.13
     assert disc_answered == disc_hits, "a recognised discrimination message lost the rights answer"
+    assert crisis_answered == sum(crisis_hits.values()), "a recognised crisis message lost the help"
 
 
 def test_recognition_rates_on_the_second_held_out_set(stack: Stack) -> None:
@@ -110,13 +116,16 @@ def test_recognition_rates_on_the_second_held_out_set(stack: Stack) -> None:
                 missed.append(f"{label}/{item['kind']} → {intent}")
         else:
             hits[label] += intent in want.values()
-        if intent in want.values() and label != "crisis":
+        if label == "crisis" and intent == "crisis":
+            answered[label] += _safety_answered(stack, f"safety2-{i}", item["text"]) == "crisis"
+        elif label != "crisis" and intent in want.values():
             got = _safety_answered(stack, f"safety2-{i}", item["text"])
             answered[label] += got == "rights" if label == "discrimination" else got is not None
     lines = [f"held-out set 2: crisis recognised {hits['crisis']}/{totals['crisis']}, discrimination "
              f"{hits['discrimination']}/{totals['discrimination']}, harmless messages that triggered "
              f"{hits['harmless']}/{totals['harmless']}",
-             f"  in the answer: recognised discrimination answered with the rights article "
+             f"  in the answer: recognised crisis answered with the help {answered['crisis']}/{hits['crisis']}; "
+             f"recognised discrimination answered with the rights article "
              f"{answered['discrimination']}/{hits['discrimination']}; harmless messages answered with the crisis "
              f"help or the rights article {answered['harmless']}/{totals['harmless']}",
              *(f"  missed {m}" for m in missed)]
@@ -126,6 +135,7 @@ def test_recognition_rates_on_the_second_held_out_set(stack: Stack) -> None:
     assert hits["discrimination"] >= 36, missed
     assert hits["harmless"] <= 20
     assert answered["discrimination"] == hits["discrimination"], "a recognised discrimination message lost the rights answer"
+    assert answered["crisis"] == hits["crisis"], "a recognised crisis message lost the help"
 
 
 def test_crisis_help_wins_over_the_offer_search_form(stack: Stack) -> None:

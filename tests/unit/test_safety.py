@@ -191,14 +191,16 @@ def _safety_net(t: Any) -> Any:
 
 
 QUESTION = "Darf ich mit 17 in der Bäckerei schon um 4 Uhr morgens anfangen?"  # a rights question, no crisis
+# strong words beside a question, not clearly closer to the article than to the crisis examples (CRISIS_MARGIN)
+INJURY = "hab mich an der kreissäge geschnitten, hat voll geblutet, wer zahlt wenn ich deswegen krankgeschrieben bin?"
 
 
 @pytest.mark.usefixtures("actions_kb")
 def test_crisis_by_diet_alone_adds_the_sure_article_after_the_numbers() -> None:
-    msgs, events = run(ActionCrisisHelp(), tracker(QUESTION, "crisis"))
+    msgs, events = run(ActionCrisisHelp(), tracker(INJURY, "crisis"))
     assert responses(msgs) == ["utter_crisis_intro", None, "utter_faq_answer", "utter_crisis_handoff"]
     assert {"08001110111", "116111"} <= _numbers(msgs[1]["text"])  # the numbers first, always
-    assert ("slot", "faq_key", "rechte_nacht_wochenende_minderjaehrige") in {
+    assert ("slot", "faq_key", "rechte_entgeltfortzahlung") in {
         (e["event"], e["name"], e["value"]) for e in events}
 
 
@@ -209,6 +211,42 @@ def test_what_the_safety_patterns_saw_gets_only_the_help() -> None:
     # a real crisis message: retrieval finds no article it is sure of, nothing is added
     msgs, _ = run(ActionCrisisHelp(), tracker("ich will nicht mehr leben", "crisis"))
     assert responses(msgs) == ["utter_crisis_intro", None, "utter_crisis_handoff"]
+
+
+STRONG_WORDS = "der stress in der werkstatt bringt mich um, wie viele überstunden darf mein chef eigentlich verlangen?"
+
+
+@pytest.mark.usefixtures("actions_kb")
+def test_an_ordinary_question_diet_alone_took_for_a_crisis_gets_its_article_and_a_quiet_line() -> None:
+    msgs, events = run(ActionCrisisHelp(), tracker(STRONG_WORDS, "crisis"))
+    assert responses(msgs) == ["utter_faq_answer", "utter_crisis_gentle"]
+    assert msgs[0]["title"].startswith("Überstunden")
+    assert msgs[0]["buttons"][-1]["payload"] == "/request_human"  # a human is one tap away
+    assert ("slot", "faq_key", "rechte_ueberstunden") in {(e["event"], e["name"], e["value"]) for e in events}
+
+
+@pytest.mark.usefixtures("actions_kb")
+@pytest.mark.parametrize("text", [
+    "ich will nicht mehr leben",
+    # a question beside the crisis, closer to an article than to the crisis examples, but not by the margin
+    "Ich halte es nicht mehr aus, mein Ausbilder schreit mich jeden Tag an und ich will mir was antun",
+    INJURY,
+])
+def test_crisis_wording_by_diet_alone_keeps_the_help_first(text: str) -> None:
+    msgs, _ = run(ActionCrisisHelp(), tracker(text, "crisis"))
+    assert responses(msgs)[:2] == ["utter_crisis_intro", None] and responses(msgs)[-1] == "utter_crisis_handoff"
+
+
+@pytest.mark.usefixtures("actions_kb")
+def test_what_the_safety_patterns_saw_never_loses_the_help_to_an_article() -> None:
+    msgs, _ = run(ActionCrisisHelp(), _safety_net(tracker(STRONG_WORDS, "crisis")))
+    assert responses(msgs) == ["utter_crisis_intro", None, "utter_crisis_handoff"]
+
+
+@pytest.mark.usefixtures("actions_kb_without_tables")
+def test_when_the_check_for_an_ordinary_question_fails_the_help_goes_out() -> None:
+    msgs, _ = run(ActionCrisisHelp(), tracker(STRONG_WORDS, "crisis"))
+    assert responses(msgs) == ["utter_crisis_intro", "utter_crisis_fallback", "utter_crisis_handoff"]
 
 
 @pytest.mark.usefixtures("actions_kb")
