@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -11,11 +12,12 @@ from sqlalchemy.orm import Session
 
 from actions import render
 from actions.base import KnowledgeAction, entity_values, hint_if_unverified, latest_intent, latest_text
-from actions.faq_actions import faq_instead, send_faq
+from actions.faq_actions import faq_button, faq_instead, send_faq
 from actions.kb import alias_index
 from knowledge_base import queries
 from knowledge_base.models import Occupation
 from knowledge_base.resolve import Resolution, match_interest, related_occupations, suggest_occupations
+from knowledge_base.text import normalize
 
 ASPECT_BY_INTENT = {
     "ask_occupation_info": "info",
@@ -25,6 +27,18 @@ ASPECT_BY_INTENT = {
 
 
 NOT_AN_OCCUPATION = ("egal", "interest:")  # search_occupation values that name no single occupation
+
+# "Muss ich als Industriekaufmann die vollen drei Jahre machen, oder kann man das abkürzen?": the occupation's duration
+# and then the article on shortening (§ 8 BBiG: with Abitur, prior training ...). On normalize()d text; linear.
+_SHORTENING = re.compile(
+    r"\b(?:verkuerz\w*|abkuerz\w*|kuerzer|schneller\s(?:fertig|durch)|frueher\s(?:fertig|durch)"
+    r"|(?:vollen|ganzen)\s(?:\w+\s){0,2}jahre)\b"
+)
+SHORTENING_ARTICLE = "ausbildung_verkuerzen"
+
+
+def asks_about_shortening(text: str) -> bool:
+    return bool(_SHORTENING.search(normalize(text[:500])))
 
 
 def remembered_occupation(tracker: Tracker) -> str | None:
@@ -70,7 +84,7 @@ class ActionAnswerOccupation(KnowledgeAction):
             remembered = remembered_occupation(tracker)
             occupation = queries.occupation_by_name(session, remembered) if remembered else None
             if occupation is not None:
-                return self._answer(dispatcher, session, occupation, aspect)
+                return self._answer(dispatcher, session, occupation, aspect, latest_text(tracker))
         if not resolution.candidates and (specific := faq_instead(session, tracker)) is not None:
             # "wie lange dauert eine ausbildung?": the general article, then the offer to be exact for one occupation
             events = send_faq(session, dispatcher, specific)
@@ -90,10 +104,10 @@ class ActionAnswerOccupation(KnowledgeAction):
             return [SlotSet("occupation_aspect", aspect)]
         occupation = queries.occupation_by_id(session, resolution.candidates[0].occupation_id)
         assert occupation is not None
-        return self._answer(dispatcher, session, occupation, aspect)
+        return self._answer(dispatcher, session, occupation, aspect, latest_text(tracker))
 
     def _answer(
-        self, dispatcher: CollectingDispatcher, session: Session, occ: Occupation, aspect: str
+        self, dispatcher: CollectingDispatcher, session: Session, occ: Occupation, aspect: str, text: str = ""
     ) -> list[dict[str, Any]]:
         source = render.source_line(occ.source_name, occ.source_url, occ.stand)
         if not occ.curated:
@@ -115,6 +129,8 @@ class ActionAnswerOccupation(KnowledgeAction):
                 source=source,
                 buttons=self._next_buttons(occ, exclude="duration"),
             )
+            if occ.training_type == "dual" and text and asks_about_shortening(text):
+                send_faq(session, dispatcher, SHORTENING_ARTICLE)
         elif aspect == "requirements":
             dispatcher.utter_message(
                 response="utter_occupation_requirements",
@@ -151,6 +167,8 @@ class ActionAnswerOccupation(KnowledgeAction):
             ("requirements", "Welcher Schulabschluss?", "ask_occupation_requirements"),
         ]
         buttons = [render.button(t, i, occupation=occ.name) for key, t, i in options if key != exclude]
+        if exclude == "duration" and occ.training_type == "dual":
+            buttons.append(faq_button("Geht es auch kürzer?", SHORTENING_ARTICLE))
         buttons.append(render.button("Geht das in Teilzeit?", "ask_parttime"))
         return buttons
 

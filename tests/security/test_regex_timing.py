@@ -25,8 +25,9 @@ import pytest
 from sqlalchemy.orm import Session
 
 from actions.handoff_actions import MAX_CONTACT, clean_contact, clean_topic, is_skip, is_yes
+from actions.occupation_actions import asks_about_shortening
 from actions.offer_actions import choose_occupation, choose_place, offer_type_in_text, place_phrase
-from actions.topic_actions import start_and_training_year
+from actions.topic_actions import about_pay_after_training, start_and_training_year
 from channels.telegram import render as telegram
 from knowledge_base.importers.common import (
     RowError,
@@ -117,6 +118,8 @@ PURE: dict[str, Callable[[str], Any]] = {
     "telegram.render": lambda t: telegram.render({"text": t, "buttons": [{"title": t, "payload": t}]}),
     "telegram.plain_text": telegram.plain_text,
     "topic_actions.start_and_training_year": start_and_training_year,
+    "topic_actions.about_pay_after_training": about_pay_after_training,
+    "occupation_actions.asks_about_shortening": asks_about_shortening,
     "safety.classify (crisis / discrimination)": classify,
 }
 

@@ -79,6 +79,24 @@ def test_missing_occupation_is_asked_and_aspect_remembered() -> None:
     assert responses(msgs)[0] == "utter_occupation_duration"
 
 
+@pytest.mark.parametrize("text", [
+    "Ich hab Abi. Muss ich als Industriekaufmann die vollen drei Jahre machen, oder kann man das abkürzen?",
+    "wie lange dauert tischler, kann man verkürzen?",
+])
+def test_duration_with_a_question_about_shortening_adds_the_article(text: str) -> None:
+    msgs, _ = run(ActionAnswerOccupation(), tracker(text, "ask_occupation_duration"))
+    assert responses(msgs)[0] == "utter_occupation_duration"
+    assert "utter_faq_answer" in responses(msgs)
+    assert next(m for m in msgs if m.get("response") == "utter_faq_answer")["title"] == "Ausbildung verkürzen"
+
+
+def test_duration_alone_offers_shortening_as_a_button() -> None:
+    msgs, _ = run(ActionAnswerOccupation(), tracker("Wie lange dauert die Ausbildung zum Tischler?",
+                                                    "ask_occupation_duration"))
+    assert "utter_faq_answer" not in responses(msgs)
+    assert {"title": "Geht es auch kürzer?", "payload": '/ask_faq{"faq_key": "ausbildung_verkuerzen"}'} in msgs[0]["buttons"]
+
+
 def test_follow_up_uses_remembered_occupation() -> None:
     msgs, _ = run(ActionAnswerOccupation(),
                   tracker("und wie lange dauert die?", "ask_occupation_duration", occupation="Tischler/-in"))
