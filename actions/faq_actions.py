@@ -5,6 +5,7 @@ confident — what the bot understood and the two best topics as buttons, plus t
 from __future__ import annotations
 
 import logging
+import re
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
@@ -30,7 +31,8 @@ from actions.faq_index import (
 from actions.kb import kb_session
 from core.protocol import SAFETY_NET_KEY
 from knowledge_base import queries
-from knowledge_base.faq_search import CRISIS_MARGIN, DISCRIMINATION_MARGIN, TOPIC_MARGIN, Hit
+from knowledge_base.faq_search import CRISIS_MARGIN, DISCRIMINATION_MARGIN, RUMOUR_MARGIN, TOPIC_MARGIN, Hit
+from knowledge_base.text import normalize
 
 log = logging.getLogger(__name__)
 HANDOFF_BUTTON = {"title": "Mit einem Menschen sprechen", "payload": "/request_human"}
@@ -65,13 +67,27 @@ def faq_instead(session: Session, tracker: Tracker) -> str | None:
     return hit.key
 
 
+# "stimmt das?", "ist das wahr?", "ist da was dran?": a rumour the person wants checked. On normalize()d text; linear.
+_RUMOUR_CHECK = re.compile(
+    r"\b(?:stimmt\s(?:das|des|dat|es|echt|wirklich)|(?:ist|is)\s(?:das|des|es)\s(?:wahr|so|richtig|echt\sso)"
+    r"|ist\sda\swas\sdran|geruecht\w*|mythos)\b"
+)
+
+
+def is_rumour_check(text: str) -> bool:
+    return bool(_RUMOUR_CHECK.search(normalize(text[:500])))
+
+
 def faq_instead_of_rights(session: Session, tracker: Tracker) -> str | None:
     """For ``ask_discrimination`` that DIET alone chose (not the safety patterns): the FAQ article that answers the
     message when its examples are much closer than the intent's own (``DISCRIMINATION_MARGIN``), e.g. "Was antworte
-    ich, wenn im Gespräch nach meinen Schwächen gefragt wird?"; None: the rights answer."""
+    ich, wenn im Gespräch nach meinen Schwächen gefragt wird?" — or, for a rumour to check ("Mein Kumpel sagt, in
+    der Berufsschule gibt es keine Noten. Stimmt das?"), closer by ``RUMOUR_MARGIN``; None: the rights answer."""
     if decided_by_safety_net(tracker):
         return None
-    hit = _closer_article(session, tracker, DISCRIMINATION_INTENT, DISCRIMINATION_MARGIN)
+    text = latest_text(tracker)
+    margin = RUMOUR_MARGIN if text and is_rumour_check(text) else DISCRIMINATION_MARGIN
+    hit = _closer_article(session, tracker, DISCRIMINATION_INTENT, margin)
     return hit.key if hit is not None else None
 
 

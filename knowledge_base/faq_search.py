@@ -72,6 +72,15 @@ TOPIC_MARGIN = 0.03
 # none of their 143 discrimination messages and none of the intent's 193 training examples (left out one at a
 # time) would go to an article; 11 of their 725 FAQ questions get the right one instead of the rights answer.
 DISCRIMINATION_MARGIN = 0.05
+# ... except for a rumour to check ("Mein Kumpel sagt, in der Berufsschule gibt es keine Noten. Stimmt das?"): DIET
+# takes "X sagt, ..." for a report of discrimination ("Mein Chef sagt, Ausländer raus"). With the question "stimmt
+# das?" / "ist das wahr?" (actions/faq_actions.py is_rumour_check), an article answers when it is closer than the
+# discrimination examples by this smaller margin. Chosen on development sets 1-10 and the safety development sets
+# (docs/nlu.md "Rumours"): none of their DIET-alone discrimination messages asks that way; 23 of the 24 FAQ questions
+# that do and that DIET took for discrimination lie above it; rumours about discrimination written to check it lie at
+# -0.047 to +0.039, and the safety patterns recognise all of them (their rights answer is never replaced). The article
+# keeps the rights article as its first button.
+RUMOUR_MARGIN = 0.02
 # DIET also gives ordinary questions with strong words to crisis ("der stress in der werkstatt bringt mich um, wie viele
 # überstunden darf mein chef verlangen?", "chef hat mir per whatsapp geschrieben ich brauch nich mehr kommen"). When the
 # safety patterns did not see a crisis, a confident article answers instead of the crisis help only when its examples

@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
+from actions.faq_actions import is_rumour_check
 from actions.handoff_actions import MAX_CONTACT, clean_contact, clean_topic, is_skip, is_yes
 from actions.occupation_actions import asks_about_shortening
 from actions.offer_actions import choose_occupation, choose_place, offer_type_in_text, place_phrase
@@ -120,6 +121,7 @@ PURE: dict[str, Callable[[str], Any]] = {
     "topic_actions.start_and_training_year": start_and_training_year,
     "topic_actions.about_pay_after_training": about_pay_after_training,
     "occupation_actions.asks_about_shortening": asks_about_shortening,
+    "faq_actions.is_rumour_check": is_rumour_check,
     "safety.classify (crisis / discrimination)": classify,
 }
 

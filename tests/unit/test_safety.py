@@ -296,6 +296,48 @@ def test_discrimination_that_sounds_like_an_faq_question_keeps_the_rights_answer
     assert responses(msgs)[:2] == ["utter_discrimination", "utter_article"]
 
 
+@pytest.mark.usefixtures("actions_kb")
+def test_a_rumour_to_check_that_diet_took_for_discrimination_gets_its_article_and_the_rights_button() -> None:
+    from actions.topic_actions import RIGHTS_BUTTON_TITLE, ActionAnswerDiscrimination
+
+    text = "Mein Kumpel sagt, in der Berufsschule gibt es keine Noten und kein Zeugnis. Stimmt das?"
+    msgs, _ = run(ActionAnswerDiscrimination(), tracker(text, "ask_discrimination"))
+    assert responses(msgs) == ["utter_faq_answer"] and "Berufsschule" in msgs[0]["title"]
+    assert msgs[0]["buttons"][0]["title"] == RIGHTS_BUTTON_TITLE
+    # without the question whether it is true, the wider margin applies: the rights answer
+    msgs, _ = run(ActionAnswerDiscrimination(), tracker(text.replace(" Stimmt das?", ""), "ask_discrimination"))
+    assert responses(msgs)[:2] == ["utter_discrimination", "utter_article"]
+
+
+@pytest.mark.usefixtures("actions_kb")
+@pytest.mark.parametrize("text", [
+    "Meine Freundin sagt, der Betrieb darf sie wegen ihres Kopftuchs ablehnen. Stimmt das?",
+    "Mein Chef sagt, Ausländer bekommen bei uns weniger Ausbildungsvergütung, das sei normal. Stimmt das?",
+])
+def test_a_rumour_about_discrimination_keeps_the_rights_answer(text: str) -> None:
+    from actions.topic_actions import ActionAnswerDiscrimination
+
+    assert classify(text) == DISCRIMINATION  # the patterns see it: never replaced
+    msgs, _ = run(ActionAnswerDiscrimination(), _safety_net(tracker(text, "ask_discrimination")))
+    assert responses(msgs)[:2] == ["utter_discrimination", "utter_article"]
+    # and even by DIET alone these stay closer to the discrimination examples than to any article
+    msgs, _ = run(ActionAnswerDiscrimination(), tracker(text, "ask_discrimination"))
+    assert responses(msgs)[:2] == ["utter_discrimination", "utter_article"]
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Mein Kumpel sagt, Azubis dürfen keinen Minijob machen. Stimmt das?", True),
+    ("stimmt des echt dass man in der probezeit nicht krank werden darf", True),
+    ("Ist das wahr, dass man mit Duldung keine Ausbildung machen darf?", True),
+    ("Mein Chef sagt, Ausländer raus", False),
+    ("Darf mein Chef das?", False),
+])
+def test_rumour_checks_are_recognised(text: str, expected: bool) -> None:
+    from actions.faq_actions import is_rumour_check
+
+    assert is_rumour_check(text) is expected
+
+
 @pytest.mark.usefixtures("actions_kb_without_tables")
 def test_the_caring_sentence_goes_out_even_without_the_knowledge_base() -> None:
     from actions.topic_actions import ActionAnswerDiscrimination
