@@ -25,13 +25,21 @@ from actions.faq_index import (
     DISCRIMINATION_INTENT,
     EXCLUDED_BY_INTENT,
     RESPONSE_INTENTS,
+    SEARCH_INTENT,
     faq_index,
     retrieval_enabled,
 )
 from actions.kb import kb_session
 from core.protocol import SAFETY_NET_KEY
 from knowledge_base import queries
-from knowledge_base.faq_search import CRISIS_MARGIN, DISCRIMINATION_MARGIN, RUMOUR_MARGIN, TOPIC_MARGIN, Hit
+from knowledge_base.faq_search import (
+    CRISIS_MARGIN,
+    DISCRIMINATION_MARGIN,
+    RUMOUR_MARGIN,
+    SEARCH_MARGIN,
+    TOPIC_MARGIN,
+    Hit,
+)
 from knowledge_base.text import normalize
 
 log = logging.getLogger(__name__)
@@ -98,6 +106,16 @@ def faq_instead_of_crisis(session: Session, tracker: Tracker) -> str | None:
     if decided_by_safety_net(tracker):
         return None
     hit = _closer_article(session, tracker, CRISIS_INTENT, CRISIS_MARGIN)
+    return hit.key if hit is not None else None
+
+
+def faq_instead_of_search(session: Session, tracker: Tracker) -> str | None:
+    """For a typed ``search_offers`` message: the FAQ article that answers a question about finding a place DIET took
+    for a search request ("wo findet man freie ausbildungsplätze, gibts da ne app?") when retrieval is confident and
+    the article is closer than the search examples by ``SEARCH_MARGIN``; None: the search (also for a button)."""
+    if latest_intent(tracker) != SEARCH_INTENT:
+        return None
+    hit = _closer_article(session, tracker, SEARCH_INTENT, SEARCH_MARGIN)
     return hit.key if hit is not None else None
 
 

@@ -38,6 +38,7 @@ BROAD_INTENTS = frozenset({
 })
 DISCRIMINATION_INTENT = "ask_discrimination"
 CRISIS_INTENT = "crisis"
+SEARCH_INTENT = "search_offers"
 # Intents whose own answer is a fixed response: DIET takes some questions about the training for "help", for "out
 # of scope" or for an introduction ("wofür ist die ihk überhaupt da", "wie fang ich das anschreiben an?? sehr geehrte
 # damen und herren klingt so langweilig", "bin 31, bin ich zu alt für eine ausbildung?"); a sure article clearly

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from actions import render
 from actions.base import KnowledgeAction, entity_values, latest_intent, latest_text
+from actions.faq_actions import faq_instead_of_search, send_faq
 from actions.kb import alias_index, kb_session
 from knowledge_base import queries
 from knowledge_base.offer_search import (
@@ -142,11 +143,33 @@ def _say(dispatcher: CollectingDispatcher, choice: Choice) -> None:
         dispatcher.utter_message(response=choice.response, buttons=choice.buttons or None, **choice.params)
 
 
+SEARCH_BUTTON_TITLE = "Ausbildungsplätze suchen"
+
+
+def article_instead_of_search(tracker: Tracker) -> str | None:
+    """The FAQ article for a question about finding a place that DIET took for a search request
+    (faq_actions.faq_instead_of_search); None — the search — also when the knowledge base or the index fails."""
+    try:
+        with kb_session() as session:
+            return faq_instead_of_search(session, tracker)
+    except Exception:  # noqa: BLE001 - then the search runs as always
+        log.exception("checking a search request for an FAQ question failed")
+        return None
+
+
 class ValidateOfferSearchForm(FormValidationAction):
     """Checks each answer against the knowledge base; asks back with suggestions instead of guessing."""
 
     def name(self) -> str:
         return "validate_offer_search_form"
+
+    async def required_slots(self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker,
+                             domain: DomainDict) -> list[str]:
+        """None for a question about finding a place that DIET took for a search request: the form ends before it
+        asks anything, and action_search_offers answers with the article."""
+        if article_instead_of_search(tracker) is not None:
+            return []
+        return domain_slots
 
     def extract_search_place(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -269,6 +292,8 @@ class ActionSearchOffers(KnowledgeAction):
     def answer(
         self, session: Session, dispatcher: CollectingDispatcher, tracker: Tracker
     ) -> list[dict[str, Any]]:
+        if (key := article_instead_of_search(tracker)) is not None:  # "wo findet man freie ausbildungsplätze, app?"
+            return send_faq(session, dispatcher, key, first_buttons=[render.button(SEARCH_BUTTON_TITLE, "search_offers")])
         state = next_state(tracker)
         occupation = choose_occupation(session, state.occupation)
         place = choose_place(session, state.place)

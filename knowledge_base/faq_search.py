@@ -81,6 +81,12 @@ DISCRIMINATION_MARGIN = 0.05
 # -0.047 to +0.039, and the safety patterns recognise all of them (their rights answer is never replaced). The article
 # keeps the rights article as its first button.
 RUMOUR_MARGIN = 0.02
+# DIET sends some questions about finding a place to search_offers ("wo findet man freie ausbildungsplätze gibts da ne
+# app", "Die Untersuchung beim Hausarzt war im Mai – gilt die noch?" from a parent who names the occupation and the
+# town), which would start the offer search. An article answers instead when it is confident and closer than the
+# search examples by this margin (actions/offer_actions.py): over development sets 1-9, the 51 real search requests
+# DIET sent there all lie at +0.032 or below, 27 of the 28 FAQ questions above 0.05 (docs/nlu.md "Search or question").
+SEARCH_MARGIN = 0.05
 # DIET also gives ordinary questions with strong words to crisis ("der stress in der werkstatt bringt mich um, wie viele
 # überstunden darf mein chef verlangen?", "chef hat mir per whatsapp geschrieben ich brauch nich mehr kommen"). When the
 # safety patterns did not see a crisis, a confident article answers instead of the crisis help only when its examples

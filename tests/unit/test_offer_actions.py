@@ -257,3 +257,46 @@ def test_outside_hessen_is_said_once_per_search_not_on_every_filter() -> None:
     for intent in ("request_more_results", "widen_radius", "request_parttime_only"):
         msgs, _ = run(ActionSearchOffers(), search_tracker(intent, "x", **base))
         assert "utter_offer_outside_hessen" not in responses(msgs), (intent, msgs)
+
+
+# --- a question about finding a place that DIET took for a search request ------------------------------------------
+
+QUESTION = "wo findet man eigentlich freie ausbildungsplätze, gibts da ne app oder so?"
+
+
+def test_a_question_about_finding_a_place_ends_the_form_and_gets_its_article() -> None:
+    import asyncio
+
+    from actions.offer_actions import SEARCH_BUTTON_TITLE
+
+    t = search_tracker("search_offers", QUESTION, events=[user(QUESTION, "search_offers")])
+    slots = ["search_occupation", "search_place"]
+    assert asyncio.run(ValidateOfferSearchForm().required_slots(slots, CollectingDispatcher(), t, {})) == []
+    msgs, events = run(ActionSearchOffers(), t)
+    assert responses(msgs) == ["utter_faq_answer"] and msgs[0]["title"].startswith("Lehrstellenbörsen")
+    assert msgs[0]["buttons"][0] == {"title": SEARCH_BUTTON_TITLE, "payload": "/search_offers"}
+    assert slot(events, "faq_key") == "bewerbung_lehrstellenboersen"
+
+
+@pytest.mark.parametrize("text", ["Ausbildung Tischler in Kassel", "ich suche eine ausbildung", "/search_offers",
+                                  "such mir ein schülerpraktikum in der nähe von limburg"])
+def test_a_search_request_keeps_the_form(text: str) -> None:
+    import asyncio
+
+    t = search_tracker("search_offers", text, events=[user(text, "search_offers")])
+    slots = ["search_occupation", "search_place"]
+    assert asyncio.run(ValidateOfferSearchForm().required_slots(slots, CollectingDispatcher(), t, {})) == slots
+
+
+def test_when_the_check_fails_the_form_goes_on(actions_kb_without_tables: None) -> None:
+    import asyncio
+
+    from knowledge_base.faq_search import reset_shared_index
+
+    reset_shared_index()  # the index must be built from the broken knowledge base: that fails
+    try:
+        t = search_tracker("search_offers", QUESTION, events=[user(QUESTION, "search_offers")])
+        slots = ["search_occupation", "search_place"]
+        assert asyncio.run(ValidateOfferSearchForm().required_slots(slots, CollectingDispatcher(), t, {})) == slots
+    finally:
+        reset_shared_index()  # later tests build it again from the test knowledge base
