@@ -31,7 +31,7 @@ pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
 HELDOUT = ROOT / "tests" / "nlu" / "heldout" / "faq.yml"
 BAR_TOP1 = 0.90  # the bar, not met yet
-MIN_TOP1 = 0.86  # floor: measured 351/394 = 89.1 % (2026-12-02, ninth round; 87.6 % the day before), must not get worse
+MIN_TOP1 = 0.86  # floor: measured 354/394 = 89.8 % (2026-12-02, ninth round; 87.6 % the day before), must not get worse
 MAX_OUT_OF_SCOPE_ANSWERED = 0.10  # measured 1/44 = 2.3 %
 
 
