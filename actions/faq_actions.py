@@ -40,7 +40,7 @@ from knowledge_base.faq_search import (
     TOPIC_MARGIN,
     Hit,
 )
-from knowledge_base.text import normalize
+from knowledge_base.text import has_cue
 
 log = logging.getLogger(__name__)
 HANDOFF_BUTTON = {"title": "Mit einem Menschen sprechen", "payload": "/request_human"}
@@ -83,7 +83,16 @@ _RUMOUR_CHECK = re.compile(
 
 
 def is_rumour_check(text: str) -> bool:
-    return bool(_RUMOUR_CHECK.search(normalize(text[:500])))
+    return has_cue(_RUMOUR_CHECK, text)
+
+
+def _instead_of_what_diet_alone_saw(session: Session, tracker: Tracker, safety_intent: str,
+                                    margin: float) -> str | None:
+    """The article closer than ``safety_intent``'s examples by ``margin``; never for what the patterns recognised."""
+    if decided_by_safety_net(tracker):
+        return None
+    hit = _closer_article(session, tracker, safety_intent, margin)
+    return hit.key if hit is not None else None
 
 
 def faq_instead_of_rights(session: Session, tracker: Tracker) -> str | None:
@@ -91,22 +100,16 @@ def faq_instead_of_rights(session: Session, tracker: Tracker) -> str | None:
     message when its examples are much closer than the intent's own (``DISCRIMINATION_MARGIN``), e.g. "Was antworte
     ich, wenn im Gespräch nach meinen Schwächen gefragt wird?" — or, for a rumour to check ("Mein Kumpel sagt, in
     der Berufsschule gibt es keine Noten. Stimmt das?"), closer by ``RUMOUR_MARGIN``; None: the rights answer."""
-    if decided_by_safety_net(tracker):
-        return None
     text = latest_text(tracker)
     margin = RUMOUR_MARGIN if text and is_rumour_check(text) else DISCRIMINATION_MARGIN
-    hit = _closer_article(session, tracker, DISCRIMINATION_INTENT, margin)
-    return hit.key if hit is not None else None
+    return _instead_of_what_diet_alone_saw(session, tracker, DISCRIMINATION_INTENT, margin)
 
 
 def faq_instead_of_crisis(session: Session, tracker: Tracker) -> str | None:
     """For ``crisis`` that DIET alone chose (not the safety patterns): the FAQ article that answers an ordinary
     question with strong words ("der muskelkater nach dem ersten tag auf dem bau bringt mich um") when retrieval is
     confident and the article's examples are closer than the crisis examples by ``CRISIS_MARGIN``; None: the help."""
-    if decided_by_safety_net(tracker):
-        return None
-    hit = _closer_article(session, tracker, CRISIS_INTENT, CRISIS_MARGIN)
-    return hit.key if hit is not None else None
+    return _instead_of_what_diet_alone_saw(session, tracker, CRISIS_INTENT, CRISIS_MARGIN)
 
 
 def faq_instead_of_search(session: Session, tracker: Tracker) -> str | None:

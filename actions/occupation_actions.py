@@ -17,7 +17,7 @@ from actions.kb import alias_index
 from knowledge_base import queries
 from knowledge_base.models import Occupation
 from knowledge_base.resolve import Resolution, match_interest, related_occupations, suggest_occupations
-from knowledge_base.text import normalize
+from knowledge_base.text import has_cue
 
 ASPECT_BY_INTENT = {
     "ask_occupation_info": "info",
@@ -38,7 +38,7 @@ SHORTENING_ARTICLE = "ausbildung_verkuerzen"
 
 
 def asks_about_shortening(text: str) -> bool:
-    return bool(_SHORTENING.search(normalize(text[:500])))
+    return has_cue(_SHORTENING, text)
 
 
 def remembered_occupation(tracker: Tracker) -> str | None:

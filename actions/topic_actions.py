@@ -26,7 +26,7 @@ from actions.occupation_actions import remembered_occupation
 from knowledge_base import queries
 from knowledge_base.models import Article, Occupation
 from knowledge_base.resolve import find_funding
-from knowledge_base.text import normalize
+from knowledge_base.text import has_cue, normalize
 
 ARTICLE_BY_INTENT = {
     "ask_parttime": "teilzeitausbildung",
@@ -69,7 +69,7 @@ AFTER_TRAINING_ARTICLE = "gehalt_nach_ausbildung"
 
 
 def about_pay_after_training(text: str) -> bool:
-    return bool(_AFTER_TRAINING.search(normalize(text[:500])))
+    return has_cue(_AFTER_TRAINING, text)
 
 
 LANGUAGE_WORDS = ("deutsch", "sprache", "sprech", "language", "english", "englisch", "gefluechtet", "fluecht")

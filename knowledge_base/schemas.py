@@ -116,7 +116,8 @@ class FundingRow(Sourced):
     apply_url: HttpUrl
     amounts: list[AmountRow] = Field(default_factory=list)
     # the FAQ article that answers this programme in the chat when one exists (its twin: the same question, with the
-    # training-specific details and its own source); the programme then keeps only the overview's line and amounts
+    # training-specific details and its own source); the programme then keeps only the overview's line, its amounts
+    # stand in the article (knowledge_base/loader.py check_references)
     article: str | None = Field(default=None, pattern=r"^[a-z0-9_]+$")
 
 

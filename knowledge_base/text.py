@@ -17,6 +17,14 @@ def normalize(text: str) -> str:
     return _NON_WORD.sub(" ", text).strip()
 
 
+CUE_TEXT_LIMIT = 500  # a cue is looked for at the start of a message only: bounded work on any input
+
+
+def has_cue(pattern: re.Pattern[str], text: str) -> bool:
+    """``pattern`` (written for normalize()d text) occurs in the first ``CUE_TEXT_LIMIT`` characters of ``text``."""
+    return bool(pattern.search(normalize(text[:CUE_TEXT_LIMIT])))
+
+
 def gender_forms(name: str) -> list[str]:
     """Readable single forms of an official name with gender notation.
 
