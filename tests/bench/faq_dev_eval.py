@@ -3,7 +3,7 @@ set): every message goes through the real Rasa server and action server as a new
 tests/e2e/test_faq_heldout.py. Prints top-1 per area, where the misses went, and the safety rates. Used to choose
 thresholds and routing; not part of `make test`.
 
-    PYTHONPATH=. .venv/bin/python -m tests.bench.faq_dev_eval [tests/nlu/dev10/faq_dev10.yml] [tests/nlu/dev7/safety_dev7.yml]
+    PYTHONPATH=. .venv/bin/python -m tests.bench.faq_dev_eval [tests/nlu/dev11/faq_dev11.yml] [tests/nlu/dev8/safety_dev8.yml]
 """
 
 from __future__ import annotations
@@ -97,4 +97,4 @@ def main(faq_path: Path, safety_path: Path | None) -> None:
 
 if __name__ == "__main__":
     args = [Path(a) for a in sys.argv[1:]]
-    main(args[0] if args else ROOT / "tests/nlu/dev10/faq_dev10.yml", args[1] if len(args) > 1 else None)
+    main(args[0] if args else ROOT / "tests/nlu/dev11/faq_dev11.yml", args[1] if len(args) > 1 else None)
