@@ -125,14 +125,14 @@ def faq_instead_of_search(session: Session, tracker: Tracker) -> str | None:
 def article_besides_safety(session: Session, dispatcher: CollectingDispatcher,
                            tracker: Tracker) -> list[dict[str, Any]]:
     """After the crisis help or the discrimination answer: the FAQ article retrieval is sure of (by the stricter
-    fallback score), when only DIET and not the safety patterns saw a crisis or discrimination — DIET also takes
+    ``BESIDE_SAFETY_SCORE``), when only DIET and not the safety patterns saw a crisis or discrimination — DIET also takes
     ordinary rights questions with strong words for one ("Darf mein Chef mich um 4 Uhr anfangen lassen, ich bin
     17?"). The safety answer always comes first; nothing is added to what the patterns recognised."""
     text = latest_text(tracker)
     if decided_by_safety_net(tracker) or not text or not retrieval_enabled():
         return []
     best = faq_index(session).rank(text, limit=1)[0]
-    return send_faq(session, dispatcher, best.key) if best.confident_without_intent else []
+    return send_faq(session, dispatcher, best.key) if best.sure_beside_safety else []
 
 
 def faq_button(title: str, key: str) -> dict[str, str]:

@@ -52,7 +52,17 @@ CONFIDENT_SCORE = 2.15
 # (tests/nlu/dev6/faq_dev6.yml, with sets 1 and 3-5 as examples): of its 169 messages that DIET did not understand,
 # 2.24 answers 140 right (2.25: 135), 12 wrong (10) and 1 of its out-of-scope or other-feature messages (1); below
 # 2.24 the out-of-domain requests of xSID valid start to get articles (1 of 300 at 2.24, 5 at 2.22; docs/nlu.md).
-FALLBACK_SCORE = 2.24
+# Re-chosen on development set 11 (tests/nlu/dev11/faq_dev11.yml, with sets 1-10 as examples: 3,871 of them lift the
+# scores of questions and of out-of-domain requests alike): of its 186 FAQ questions that DIET did not understand,
+# 2.22 answers 171 right (2.24: 165; 2.21: 175) and 10 wrong (8), 8 of its 59 out-of-scope and other-feature messages
+# that DIET did not understand (5) and none of xSID valid (the highest of its requests scores 2.209; docs/nlu.md "FAQ,
+# tenth round").
+FALLBACK_SCORE = 2.22
+# The article beside the crisis help or the rights answer when only DIET saw a crisis or discrimination
+# (actions/faq_actions.py article_besides_safety) keeps the earlier, stricter score: of the crisis messages of the
+# safety development sets that the patterns miss, 52 of 57 reach 2.15 with some article and 8 reach 2.24 (docs/nlu.md
+# "Spelling joins meaning"); a real crisis answer should not carry an article.
+BESIDE_SAFETY_SCORE = 2.24
 # When DIET gave the message to a broad topic intent (actions/faq_actions.py BROAD_INTENTS), an article answers
 # instead only when its examples (best example + centroid) are closer to the message than the intent's own training
 # examples (the same two terms) by this margin. Chosen on development set 3 and, left out one at a time, the topic
@@ -137,6 +147,11 @@ class Hit:
     def confident_without_intent(self) -> bool:
         """Confident enough to answer a message DIET did not understand (``nlu_fallback``)."""
         return self.score >= FALLBACK_SCORE
+
+    @property
+    def sure_beside_safety(self) -> bool:
+        """Sure enough to follow the crisis help or the rights answer that only DIET chose."""
+        return self.score >= BESIDE_SAFETY_SCORE
 
 
 def faq_entries(session: Session) -> list[FaqEntry]:

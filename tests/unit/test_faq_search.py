@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from actions.faq_actions import ActionAnswerFallback, ActionAnswerFaq
 from knowledge_base import queries
 from knowledge_base.faq_search import (
+    BESIDE_SAFETY_SCORE,
     CONFIDENT_SCORE,
     FALLBACK_SCORE,
     FaqEntry,
@@ -192,6 +193,10 @@ def test_hit_confidence_follows_the_thresholds() -> None:
     assert FALLBACK_SCORE > CONFIDENT_SCORE  # without an intent, retrieval must be surer
     assert Hit("a", FALLBACK_SCORE).confident_without_intent
     assert not Hit("a", FALLBACK_SCORE - 0.01).confident_without_intent
+    # beside the crisis help or the rights answer, retrieval must be at least as sure as without an intent
+    assert BESIDE_SAFETY_SCORE >= FALLBACK_SCORE
+    assert Hit("a", BESIDE_SAFETY_SCORE).sure_beside_safety
+    assert not Hit("a", BESIDE_SAFETY_SCORE - 0.01).sure_beside_safety
 
 
 def test_nlu_examples_strip_entity_markup(tmp_path: Path) -> None:
@@ -287,7 +292,7 @@ def test_fallback_without_a_sure_article_says_it_did_not_understand(text: str) -
 def test_fallback_a_little_unsure_names_the_two_best_topics_and_the_handoff() -> None:
     """Below the fallback score but above the score an announced question is answered at: the two best topics as
     buttons (issue 11 §2: low confidence does not guess)."""
-    text = "was ist mit dem heft wo man reinschreibt was man gemacht hat"
+    text = "was ist mit dem heft wo man alles reinschreibt"
     msgs, events = run(tracker(text, intent="nlu_fallback"), ActionAnswerFallback())
     assert [m["response"] for m in msgs] == ["utter_faq_unsure"]
     payloads = [b["payload"] for b in msgs[0]["buttons"]]
