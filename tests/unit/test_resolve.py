@@ -69,6 +69,24 @@ def test_unknown_or_odd_text_gives_no_false_match(index: AliasIndex, text: str) 
     assert not resolution.is_sure
 
 
+@pytest.mark.parametrize("text", [
+    "Welche Voraussetzungen muss unser Sohn erfüllen, um für eine Ausbildung nach Deutschland einreisen zu dürfen?",
+    "Meine kleine Schwester will wissen, wie lange eine Ausbildung dauert",
+    "Unsere Tochter interessiert sich für eine Lehre im Handwerk. Wie viele Jahre dauert das?",
+    "Was geht bei der Rentenversicherung vom Azubi-Gehalt ab?",
+])
+def test_everyday_words_inside_long_names_name_no_occupation(index: AliasIndex, text: str) -> None:
+    # "Deutschland" is a word of "… Kirchenverwaltung in den Gliedkirchen der Evangelischen Kirchen in Deutschland",
+    # "Schwester" of "OP-Schwester", "kleine" of "Fischwirt … kleine Hochseefischerei"
+    assert index.resolve(text).candidates == []
+
+
+def test_a_distinctive_word_of_a_long_name_still_resolves(index: AliasIndex) -> None:
+    resolution = index.resolve("Ausbildung in der Lagerlogistik")
+    assert resolution.best is not None and "Lagerlogistik" in resolution.best.name
+    assert index.resolve("OP-Schwester").best is not None
+
+
 def test_huge_text_is_handled(index: AliasIndex) -> None:
     resolution = index.resolve("bla " * 1500 + "Tischler")
     assert resolution is not None  # no exception, bounded work
