@@ -203,6 +203,13 @@ _CRISIS_PATTERNS = [
     r"\bweiss\s(?:\|\s)?wo\s(?:ich|du)\swohn\w*|\bhose\s(?:\w+\s)?runtergezogen\b|\bin\sden\s(?:bauch|magen|rucken)\s(?:geschlagen|getreten|geboxt)\b|\bmit\sder\sfaust\b",
     r"\b(?:treten|tritt|schlagen|schlagt)\s(?:sie|er|die|der)\smich\b|\bzwischen\sdie\sbeine\b|\bspruche\s(?:uber|zu)\s(?:meinen|ihren|meine|ihre)\s(?:korper|brust|brusten|hintern|figur|beine)\b",
     r"\bsonst\s(?:zeigt|schickt|postet|verbreitet|stellt)\s(?:er|sie)\s(?:es|das|die|den)\b|\b(?:alles\sin\smir|innerlich)\s(?:ist\s)?(?:\w+\s)?(?:taub|leer|tot)\b",
+    # wider wording, from development set 8 (tests/nlu/dev8/safety_dev8.yml)
+    r"\b(?:mache|mach|macht)\smir\s(?:\w+\s){0,2}(?:wunden|brandwunden|schnitte\s(?:am|an|in)\s(?:den\s|die\s|meinen\s|meine\s)?"
+    r"(?:arm|arme|armen|bein|beine|beinen|haut|handgelenk\w*))\b",
+    r"\b(?:halt|hielt|halten|druckt|druckte)\s(?:mir|ihr|ihm)\s(?:\S+\s){0,5}an\s(?:den|die|das|meinen|meine|mein)\s"
+    r"(?:arm|hand|hals|gesicht|kopf|bein|haut)\b",
+    r"\b(?:dass|das)\s(?:ich|i|sie)\s(?:mich|sich)\s(?:\w+\s){0,2}(?:auszieh\w*|nackt\s(?:zeig\w*|fotografier\w*))\b",
+    r"\bsex\s(?:for|fur|gegen)\s(?:the\s|die\s|das\s|den\s)?(?:rent|miete|zimmer|wohnung|job|platz|ausbildung\w*)\b|\bwants?\ssex\b",
 ]
 
 _DISCRIMINATION_PATTERNS = [
@@ -235,7 +242,7 @@ _GROUND = re.compile(
     r"davidstern|kind\serwart\w*|nur\sunter\s\d\d|stottern|schwerhorig\w*|bin\srom(?:a|ni)?|im\sheim|"
     r"zuckerfest|opferfest|bayram|jom\skippur|chanukka|schwerbehindert\w*|hauptschuler\w*|nigeria\w*|locs|dreadlocks|"
     r"gebardensprache|gebardendolmetsch\w*|outen|outing|geoutet|jungs|elternzeit|mutterschutz|schweinefleisch|"
-    r"morbus\s\w+|rheuma|asthma|gewicht|figur|hochhaus\w*|brennpunkt\w*|siedlung|duldung)\b")
+    r"morbus\s\w+|rheuma|asthma|gewicht|figur|hochhaus\w*|brennpunkt\w*|siedlung|duldung|vor\sder\srente)\b")
 _TREATMENT = re.compile(
     r"\b(?:abgelehnt|ablehnen|absage\w*|benachteilig\w*|beleidig\w*|nicht\sgenommen|nicht\seingestellt|gemobbt|"
     r"mobb\w*|ausgelacht|lachen|lacht|behandel\w*|ungerecht|angemacht|beschimpf\w*|fertig\s?gemacht|ausgegrenzt|"
@@ -265,7 +272,10 @@ _TREATMENT = re.compile(
     r"steinzeit|soll\s(?:\w+\s){0,3}(?:abnehmen|ablegen|ausziehen)|kein\sproblem\s(?:\w+\s)?(?:bei|fur)\s(?:den\s)?anderen|"
     r"(?:nix|nichts)\sfur\s(?:fraun|madchen|manner|jungs|dich|euch)|lieber\skaffee\skochen|immer\sdie\s(?:spannenden|guten|interessanten|besseren)|"
     r"nicht\subernehmen|erzahlt\s(?:\w+\s)?allen|im\skopf|darf\s(?:ich\s)?(?:\w+\s){0,2}kein\w*|"
-    r"lieber\s(?:\w+\s)?(?:jemand|jemanden)\b|gesprach\s(?:\S+\s){0,5}vorbei|andere\s\w+\s(?:sind\s)?kein\sproblem)")
+    r"lieber\s(?:\w+\s)?(?:jemand|jemanden)\b|gesprach\s(?:\S+\s){0,5}vorbei|andere\s\w+\s(?:sind\s)?kein\sproblem|"
+    r"(?:suchen|sucht|wollen|nehmen|nimmt)\s(?:\w+\s){0,2}(?:junge|jungere)\s(?:leute|menschen|bewerber\w*)|"
+    r"investier\w*\s(?:\S+\s){0,3}(?:nicht|nich|kein\w*)|rauszuschmeiss\w*|rauszuwerfen|"
+    r"seit\s(?:ich|er|sie)\s(?:\S+\s){0,6}(?:gesagt|erzahlt|erwahnt)\s(?:hab|habe|hat|habe)?)")
 
 # Soft signs of distress: one alone is an ordinary complaint ("alles zu viel mit der Berufsschule"), two together
 # ask for the crisis help.
@@ -286,7 +296,7 @@ _SOFT = re.compile(
     r"zusammengebrochen|herzinfarkt|bin\s(?:\w+\s)?allein|herz\s(?:\w+\s)?(?:rast|pocht|hammert)|zu\sviel\sgetrunken|"
     r"weiss\s(?:nicht|nich)\swo\s(?:ich\s)?(?:bin|hin)|keine\sahnung\swohin|(?:max|nur|kaum)\s(?:\d|zwei|drei)\sstunden\s(?:\w+\s){0,3}(?:schlaf|geschlafen)|"
     r"(?:schlaf|schlafe)\s(?:\w+\s){0,2}(?:max|nur|kaum)\s(?:\d|zwei|drei)\sstunden|bricht\s(?:\S+\s){0,2}alles\szusammen|"
-    r"alles\sbricht\s(?:\S+\s)?zusammen)\b")
+    r"alles\sbricht\s(?:\S+\s)?zusammen|kann\s(?:nicht|nich|kaum)\s(?:mehr\s)?atmen)\b")
 
 _CRISIS = [re.compile(p) for p in _CRISIS_PATTERNS]
 _DISCRIMINATION = [re.compile(p) for p in _DISCRIMINATION_PATTERNS]

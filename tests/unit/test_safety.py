@@ -136,6 +136,27 @@ def test_the_wording_of_development_set_7(text: str, expected: str | None) -> No
     assert classify(text) == expected
 
 
+@pytest.mark.parametrize(("text", "expected"), [
+    # wider wording from development set 8 (rephrased here)
+    ("wenn alles zu viel wird mach ich mir schnitte am bein", CRISIS),
+    ("der geselle hält mir mit absicht den heißen lötkolben an die hand", CRISIS),
+    ("beim probearbeiten wollte der chef dass ich mich ausziehe", CRISIS),
+    ("der vermieter will sex für die miete, sonst fliege ich raus", CRISIS),
+    ("ich kann nicht mehr atmen und bin ganz allein in der wohnung", CRISIS),
+    ("mit 41 heißt es überall, sie nehmen lieber junge bewerber", DISCRIMINATION),
+    ("der personaler meinte, in leute kurz vor der rente investiere man nicht mehr", DISCRIMINATION),
+    ("seit ich dem ausbilder von meinem diabetes erzählt hab, darf ich nur noch ablage machen", DISCRIMINATION),
+    # ... and what they must leave alone
+    ("mein kollege macht mir immer die schnitte für die pause mit", None),
+    ("er hält mir die tür auf und zeigt mir an der maschine alles", None),
+    ("mit der staubmaske kann ich kaum atmen, muss ich die tragen?", None),
+    ("ich hab epilepsie, muss ich das dem betrieb sagen?", None),
+    ("wie viele tage urlaub hab ich, seit ich 18 bin?", None),
+])
+def test_the_wording_of_development_set_8(text: str, expected: str | None) -> None:
+    assert classify(text) == expected
+
+
 def test_folding_handles_umlauts_repeats_and_punctuation() -> None:
     assert fold("Ich KANN nicht mehrrrr!!! Schläääägt") == "ich kann nicht mehr | schlagt"
 
@@ -300,7 +321,7 @@ def test_discrimination_that_sounds_like_an_faq_question_keeps_the_rights_answer
 def test_a_rumour_to_check_that_diet_took_for_discrimination_gets_its_article_and_the_rights_button() -> None:
     from actions.topic_actions import RIGHTS_BUTTON_TITLE, ActionAnswerDiscrimination
 
-    text = "Mein Kumpel sagt, in der Berufsschule gibt es keine Noten und kein Zeugnis. Stimmt das?"
+    text = "Mein Chef sagt, die Berufsschulnoten sind egal. Stimmt das?"
     msgs, _ = run(ActionAnswerDiscrimination(), tracker(text, "ask_discrimination"))
     assert responses(msgs) == ["utter_faq_answer"] and "Berufsschule" in msgs[0]["title"]
     assert msgs[0]["buttons"][0]["title"] == RIGHTS_BUTTON_TITLE
