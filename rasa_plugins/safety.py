@@ -275,7 +275,7 @@ _TREATMENT = re.compile(
     r"lieber\s(?:\w+\s)?(?:jemand|jemanden)\b|gesprach\s(?:\S+\s){0,5}vorbei|andere\s\w+\s(?:sind\s)?kein\sproblem|"
     r"(?:suchen|sucht|wollen|nehmen|nimmt)\s(?:\w+\s){0,2}(?:junge|jungere)\s(?:leute|menschen|bewerber\w*)|"
     r"investier\w*\s(?:\S+\s){0,3}(?:nicht|nich|kein\w*)|rauszuschmeiss\w*|rauszuwerfen|"
-    r"seit\s(?:ich|er|sie)\s(?:\S+\s){0,6}(?:gesagt|erzahlt|erwahnt)\s(?:hab|habe|hat|habe)?)")
+    r"seit\s(?:ich|er|sie)\s(?:\S+\s){0,6}(?:gesagt|erzahlt|erwahnt)\b)")
 
 # Soft signs of distress: one alone is an ordinary complaint ("alles zu viel mit der Berufsschule"), two together
 # ask for the crisis help.
