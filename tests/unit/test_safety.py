@@ -131,12 +131,6 @@ def test_folded_spelling_and_the_wording_of_development_set_5(text: str, expecte
     ("gibt es sonderregeln in der prüfung für leute wie mich mit adhs?", None),
     ("der betrieb hat mich nach der probezeit rausgeworfen, was nun?", None),
     ("ich will dass ich nach der ausbildung übernommen werde", None),
-])
-def test_the_wording_of_development_set_7(text: str, expected: str | None) -> None:
-    assert classify(text) == expected
-
-
-@pytest.mark.parametrize(("text", "expected"), [
     # wider wording from development set 8 (rephrased here)
     ("wenn alles zu viel wird mach ich mir schnitte am bein", CRISIS),
     ("der geselle hält mir mit absicht den heißen lötkolben an die hand", CRISIS),
@@ -153,7 +147,7 @@ def test_the_wording_of_development_set_7(text: str, expected: str | None) -> No
     ("ich hab epilepsie, muss ich das dem betrieb sagen?", None),
     ("wie viele tage urlaub hab ich, seit ich 18 bin?", None),
 ])
-def test_the_wording_of_development_set_8(text: str, expected: str | None) -> None:
+def test_the_wording_of_development_sets_7_and_8(text: str, expected: str | None) -> None:
     assert classify(text) == expected
 
 
